@@ -1,0 +1,56 @@
+// Package backend is the seam between the commands and where the inventory
+// lives: the embedded engine (SQLite in one file) or, later, a remote store
+// API. Commands depend on Backend only.
+package backend
+
+import (
+	"context"
+	"time"
+
+	"github.com/inv-cli/inv/internal/engine"
+	"github.com/inv-cli/inv/internal/inventory"
+)
+
+// Backend is everything the commands can ask of an inventory.
+type Backend interface {
+	CreateProduct(ctx context.Context, f inventory.ProductFields) (inventory.Product, error)
+	GetProduct(ctx context.Context, ref string) (inventory.Product, error)
+	ListProducts(ctx context.Context, f inventory.ProductFilter) ([]inventory.Product, int, error)
+	UpdateProduct(ctx context.Context, ref string, f inventory.ProductFields) (inventory.Product, error)
+	DeleteProduct(ctx context.Context, ref string) error
+
+	// ChangeStock sets or adjusts one product's stock atomically.
+	ChangeStock(ctx context.Context, c inventory.StockChange) (inventory.StockResult, error)
+	// History returns the last limit ledger rows of a product, oldest first.
+	History(ctx context.Context, ref string, limit int) ([]inventory.Movement, error)
+
+	ImportStock(ctx context.Context, src inventory.StockReader, o inventory.ImportOptions, sink inventory.ImportSink) (inventory.ImportReport, error)
+	ImportProducts(ctx context.Context, src inventory.CatalogueReader, o inventory.ImportOptions, sink inventory.ImportSink) (inventory.ImportReport, error)
+
+	Close() error
+}
+
+// Options choose and configure a backend.
+type Options struct {
+	Kind        string // "local" (default) or "remote"
+	DB          string
+	Store       string
+	APIURL      string
+	APIKey      string
+	Actor       string
+	BusyTimeout time.Duration
+	Logf        func(format string, args ...any)
+}
+
+// Open returns the backend the options name.
+func Open(ctx context.Context, o Options) (Backend, error) {
+	switch o.Kind {
+	case "", "local":
+		return engine.Open(ctx, engine.Options{Path: o.DB, Store: o.Store, Actor: o.Actor, BusyTimeout: o.BusyTimeout, Logf: o.Logf})
+	case "remote":
+		return nil, inventory.Invalidf("the remote backend (--backend remote, %s) is not in this version of inv yet; use the embedded default (--backend local)", o.APIURL)
+	}
+	return nil, inventory.Invalidf("backend %q: must be local or remote", o.Kind)
+}
+
+var _ Backend = (*engine.Engine)(nil)

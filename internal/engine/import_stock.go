@@ -1,0 +1,390 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/inv-cli/inv/internal/inventory"
+)
+
+const problemsDDL = `
+CREATE TEMP TABLE IF NOT EXISTS problems (
+    row    INTEGER NOT NULL,
+    col    TEXT    NOT NULL,
+    value  TEXT    NOT NULL,
+    reason TEXT    NOT NULL
+);
+DELETE FROM temp.problems;`
+
+// stageBatch is how many rows one INSERT carries: fewer statements is most
+// of the speed of staging a million rows.
+const stageBatch = 200
+
+// stager inserts moves into temp.moves in multi-row statements.
+type stager struct {
+	ctx  context.Context
+	tx   *sql.Tx
+	full *sql.Stmt
+	args []any
+	n    int
+}
+
+const stageCols = 5
+
+func newStager(ctx context.Context, tx *sql.Tx) (*stager, error) {
+	st, err := tx.PrepareContext(ctx, stageSQL(stageBatch))
+	if err != nil {
+		return nil, err
+	}
+	return &stager{ctx: ctx, tx: tx, full: st, args: make([]any, 0, stageBatch*stageCols)}, nil
+}
+
+func stageSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO temp.moves (row, sku_in, sku_key, is_set, value) VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?,?,?,?,?)")
+	}
+	return b.String()
+}
+
+func (s *stager) add(row int, sku, key string, isSet bool, value int64) error {
+	s.args = append(s.args, row, sku, key, isSet, value)
+	s.n++
+	if s.n == stageBatch {
+		if _, err := s.full.ExecContext(s.ctx, s.args...); err != nil {
+			return err
+		}
+		s.args, s.n = s.args[:0], 0
+	}
+	return nil
+}
+
+func (s *stager) flush() error {
+	defer s.full.Close()
+	if s.n == 0 {
+		return nil
+	}
+	_, err := s.tx.ExecContext(s.ctx, stageSQL(s.n), s.args...)
+	s.args, s.n = s.args[:0], 0
+	return err
+}
+
+// ImportStock applies a stock file: every row is checked, then all of it is
+// applied in one transaction, or (default) none of it when any row is wrong.
+//
+// The file is streamed into a temporary table on this connection without
+// holding the database's write lock; checking and applying are set-based SQL
+// under one BEGIN IMMEDIATE, so other processes wait only for the apply.
+func (e *Engine) ImportStock(ctx context.Context, src inventory.StockReader, o inventory.ImportOptions, sink inventory.ImportSink) (inventory.ImportReport, error) {
+	rep := inventory.ImportReport{File: o.Name, Mode: o.Mode, DryRun: o.DryRun}
+	if o.Mode == "" {
+		o.Mode = inventory.ModeSet
+		rep.Mode = o.Mode
+	}
+	if o.Mode != inventory.ModeSet && o.Mode != inventory.ModeAdjust {
+		return rep, inventory.Invalidf("--mode %q must be set or adjust", o.Mode)
+	}
+	switch o.OnDuplicate {
+	case "":
+		o.OnDuplicate = inventory.OnDuplicateError
+	case inventory.OnDuplicateError, inventory.OnDuplicateSum, inventory.OnDuplicateLast:
+	default:
+		return rep, inventory.Invalidf("--on-duplicate %q must be error, sum or last", o.OnDuplicate)
+	}
+	if o.Reason == "" {
+		o.Reason = "import"
+	}
+	conn, err := e.db.Conn(ctx)
+	if err != nil {
+		return rep, translate(err)
+	}
+	defer conn.Close()
+	// Leave nothing behind on the pooled connection.
+	defer conn.ExecContext(context.WithoutCancel(ctx), `DELETE FROM temp.moves; DELETE FROM temp.plan; DELETE FROM temp.problems`)
+
+	start := time.Now()
+	if err := e.stage(ctx, conn, src, o, &rep); err != nil {
+		return rep, translate(err)
+	}
+	e.logf("import: staged %d rows in %v", rep.Rows, time.Since(start).Round(time.Millisecond))
+
+	tx, err := conn.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock from here on
+	if err != nil {
+		return rep, translate(err)
+	}
+	defer tx.Rollback()
+	e.logf("import: applying")
+	applyStart := time.Now()
+
+	hash := src.Hash()
+	if o.Mode == inventory.ModeAdjust && !o.Force && !o.DryRun {
+		var name string
+		var at int64
+		err := tx.QueryRowContext(ctx, `SELECT name, created_at FROM imports WHERE store_id = ? AND hash = ? AND mode = 'adjust' ORDER BY created_at DESC LIMIT 1`,
+			e.store, hash).Scan(&name, &at)
+		if err == nil {
+			return rep, inventory.Conflictf("this delta file (same content as %s) was already imported on %s; importing it again would apply every delta twice. Use --force if that is what you want",
+				name, time.UnixMilli(at).UTC().Format(time.RFC3339))
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return rep, translate(err)
+		}
+	}
+
+	counts, err := e.resolveMoves(ctx, tx)
+	if err != nil {
+		return rep, translate(err)
+	}
+	if counts.unknown > 0 {
+		if o.SkipUnknown {
+			rep.SkippedUnknown = counts.unknown
+		} else if _, err := tx.ExecContext(ctx, `INSERT INTO temp.problems (row, col, value, reason)
+			SELECT m.row, ?, m.sku_in, 'no product with this SKU in store ' || ? || ' (create it first, or use --skip-unknown)'
+			FROM temp.plan p JOIN temp.moves m USING (seq) WHERE p.status = 'unknown'`, src.SKUColumn(), fmt.Sprintf("%q", e.store)); err != nil {
+			return rep, translate(err)
+		}
+	}
+	if counts.short > 0 {
+		what := `'would take stock from ' || p.before || ' to ' || (CASE WHEN m.is_set = 1 THEN m.value ELSE p.before + m.value END)`
+		if _, err := tx.ExecContext(ctx, `INSERT INTO temp.problems (row, col, value, reason)
+			SELECT m.row, ?, CAST(m.value AS TEXT), `+what+` || ' below zero; the product does not allow backorder'
+			FROM temp.plan p JOIN temp.moves m USING (seq) WHERE p.status = 'short'`, src.QtyColumn()); err != nil {
+			return rep, translate(err)
+		}
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT row) FROM temp.problems`).Scan(&rep.Problems, &rep.Rejected); err != nil {
+		return rep, translate(err)
+	}
+	rep.Changed, rep.Unchanged = counts.apply, counts.same
+	e.logf("import: %d to change, %d unchanged, %d problems (resolved in %v)", counts.apply, counts.same, rep.Problems, time.Since(applyStart).Round(time.Millisecond))
+
+	if err := e.reportProblems(ctx, tx, sink); err != nil {
+		return rep, err
+	}
+	apply := !o.DryRun && (rep.Problems == 0 || o.Partial)
+	if !apply {
+		if !o.DryRun {
+			rep.Changed = 0
+		}
+		if o.DryRun {
+			if err := e.reportChanges(ctx, tx, sink); err != nil {
+				return rep, err
+			}
+		}
+		if rep.Problems > 0 {
+			return rep, inventory.Invalidf("%s: %d problem(s) on %d row(s); nothing was changed (fix the file, or use --partial to apply the good rows)",
+				o.Name, rep.Problems, rep.Rejected)
+		}
+		return rep, nil
+	}
+	source := "import:" + o.Name
+	if err := e.writeMoves(ctx, tx, o.Reason, source, ""); err != nil {
+		return rep, translate(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO imports (store_id, hash, mode, name, rows, changed, actor, created_at) VALUES (?,?,?,?,?,?,?,?)`,
+		e.store, hash, o.Mode, o.Name, rep.Rows, rep.Changed, e.actor, e.nowMS()); err != nil {
+		return rep, translate(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return rep, translate(err)
+	}
+	rep.Applied = true
+	e.logf("import: committed in %v", time.Since(applyStart).Round(time.Millisecond))
+	// temp tables outlive the transaction on this connection
+	if err := e.reportChanges(ctx, conn, sink); err != nil {
+		return rep, err
+	}
+	if rep.Problems > 0 {
+		return rep, inventory.Partialf("%s: %d row(s) rejected, %d change(s) applied", o.Name, rep.Rejected, rep.Changed)
+	}
+	return rep, nil
+}
+
+// stage streams the file into temp.moves and the problems found by reading
+// it into temp.problems. It holds no lock on the database file.
+func (e *Engine) stage(ctx context.Context, conn *sql.Conn, src inventory.StockReader, o inventory.ImportOptions, rep *inventory.ImportReport) error {
+	if _, err := conn.ExecContext(ctx, movesDDL+problemsDDL+`DELETE FROM temp.moves;`); err != nil {
+		return err
+	}
+	// A deferred transaction that writes only temp tables takes no lock on the main database.
+	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := newStager(ctx, tx)
+	if err != nil {
+		return err
+	}
+	problem, err := tx.PrepareContext(ctx, `INSERT INTO temp.problems (row, col, value, reason) VALUES (?,?,?,?)`)
+	if err != nil {
+		return err
+	}
+	defer problem.Close()
+	isSet := o.Mode == inventory.ModeSet
+	blankOK := src.BlankMeansNoChange()
+	dups := newDupFilter()
+	for n := 0; ; n++ {
+		if n%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		rec, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		rep.Rows++
+		if rec.SKU == "" {
+			rep.SkippedNoSKU++
+			continue
+		}
+		if blankOK && strings.TrimSpace(rec.Qty) == "" {
+			rep.SkippedBlank++
+			continue
+		}
+		q, err := inventory.ParseQuantity(rec.Qty)
+		if err != nil {
+			var qe *inventory.QuantityError
+			reason := err.Error()
+			if errors.As(err, &qe) {
+				reason = qe.Reason
+			}
+			if _, err := problem.ExecContext(ctx, rec.Row, src.QtyColumn(), rec.Qty, reason); err != nil {
+				return err
+			}
+			continue
+		}
+		key := inventory.SKUKey(rec.SKU)
+		dups.add(key)
+		if err := st.add(rec.Row, rec.SKU, key, isSet, q); err != nil {
+			return err
+		}
+	}
+	if err := st.flush(); err != nil {
+		return err
+	}
+	e.logf("import: %d rows read and staged", rep.Rows)
+	if err := e.duplicates(ctx, tx, src.SKUColumn(), o, dups.cand); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+const dupDDL = `
+CREATE TEMP TABLE IF NOT EXISTS cand (sku_key TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS dups (
+    sku_key TEXT PRIMARY KEY, first_seq INTEGER, last_seq INTEGER, first_row INTEGER,
+    n INTEGER, total INTEGER, rows TEXT
+) WITHOUT ROWID;
+DELETE FROM temp.cand; DELETE FROM temp.dups;`
+
+// duplicates applies --on-duplicate to SKUs that appear on several rows.
+// cand holds every key that may be duplicated (see dupFilter); only those
+// are checked.
+func (e *Engine) duplicates(ctx context.Context, tx *sql.Tx, skuCol string, o inventory.ImportOptions, cand map[string]struct{}) error {
+	if len(cand) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, dupDDL); err != nil {
+		return err
+	}
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO temp.cand (sku_key) VALUES (?)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
+	for k := range cand {
+		if _, err := ins.ExecContext(ctx, k); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO temp.dups
+		SELECT m.sku_key, min(m.seq), max(m.seq), min(m.row), count(*), sum(m.value), substr(group_concat(m.row, ', '), 1, 60)
+		FROM temp.moves m JOIN temp.cand c ON c.sku_key = m.sku_key
+		GROUP BY m.sku_key HAVING count(*) > 1`); err != nil {
+		return err
+	}
+	var stmts []string
+	switch o.OnDuplicate {
+	case inventory.OnDuplicateError:
+		stmts = []string{
+			`INSERT INTO temp.problems (row, col, value, reason)
+			 SELECT m.row, '` + strings.ReplaceAll(skuCol, "'", "''") + `', m.sku_in,
+			        'the same SKU is on ' || d.n || ' rows (' || d.rows || CASE WHEN d.n > 8 THEN ', …' ELSE '' END ||
+			        '); use --on-duplicate sum or last to combine them'
+			 FROM temp.moves m JOIN temp.dups d ON d.sku_key = m.sku_key`,
+			`DELETE FROM temp.moves WHERE sku_key IN (SELECT sku_key FROM temp.dups)`,
+		}
+	case inventory.OnDuplicateSum:
+		stmts = []string{
+			`UPDATE temp.moves SET value = d.total FROM temp.dups d WHERE moves.seq = d.first_seq`,
+			`DELETE FROM temp.moves WHERE sku_key IN (SELECT sku_key FROM temp.dups) AND seq NOT IN (SELECT first_seq FROM temp.dups)`,
+		}
+	case inventory.OnDuplicateLast:
+		stmts = []string{
+			`DELETE FROM temp.moves WHERE sku_key IN (SELECT sku_key FROM temp.dups) AND seq NOT IN (SELECT last_seq FROM temp.dups)`,
+		}
+	}
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) reportProblems(ctx context.Context, q querier, sink inventory.ImportSink) error {
+	if sink.Problem == nil {
+		return nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT row, col, value, reason FROM temp.problems ORDER BY row, rowid`)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p inventory.Problem
+		if err := rows.Scan(&p.Row, &p.Column, &p.Value, &p.Reason); err != nil {
+			return err
+		}
+		if err := sink.Problem(p); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (e *Engine) reportChanges(ctx context.Context, q querier, sink inventory.ImportSink) error {
+	if sink.Change == nil {
+		return nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT m.row, coalesce(p.sku, m.sku_in), pr.title, p.before, p.after
+		FROM temp.plan p JOIN temp.moves m USING (seq) JOIN main.products pr ON pr.pk = p.product_pk
+		WHERE p.status = 'apply' ORDER BY p.seq`)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c inventory.ImportChange
+		if err := rows.Scan(&c.Row, &c.SKU, &c.Title, &c.Before, &c.After); err != nil {
+			return err
+		}
+		c.Delta = c.After - c.Before
+		if err := sink.Change(c); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
