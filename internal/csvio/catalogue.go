@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -108,7 +109,9 @@ type CatalogueReader struct {
 	src     *source
 	col     map[string]int // tag -> index of its column in the file
 	dec     rowDecoder
-	out     []catalogueRow // one element, reused by gocsv
+	out     []catalogueRow // the current batch, decoded by gocsv
+	lines   []int          // the line each row of out starts on
+	next    int            // the next row of out to interpret
 	skipped int
 	err     error
 
@@ -119,12 +122,17 @@ type CatalogueReader struct {
 
 var _ inventory.CatalogueReader = (*CatalogueReader)(nil)
 
-// rowDecoder hands gocsv the rewritten header and one record at a time, so
+// rowDecoder hands gocsv the rewritten header and a batch of records, so
 // gocsv maps columns to struct fields while the reading (BOM, delimiter,
 // line numbers, syntax errors) stays ours and nothing runs in a goroutine.
-type rowDecoder struct{ rows [2][]string }
+// Batches amortise gocsv's per-call set-up (reflection over the struct and
+// the header), which cost more than the parsing when done for every row.
+type rowDecoder struct{ rows [][]string }
 
-func (d *rowDecoder) GetCSVRows() ([][]string, error) { return d.rows[:], nil }
+func (d *rowDecoder) GetCSVRows() ([][]string, error) { return d.rows, nil }
+
+// catalogueBatch is how many records one gocsv call decodes.
+const catalogueBatch = 512
 
 // NewCatalogueReader reads the header of a catalogue file and maps its
 // columns. The rows are read by Next.
@@ -135,7 +143,7 @@ func NewCatalogueReader(r io.Reader, opts CatalogueOptions) (*CatalogueReader, e
 	}
 	norm := normalizeAll(src.header)
 
-	c := &CatalogueReader{src: src, col: map[string]int{}, out: make([]catalogueRow, 1)}
+	c := &CatalogueReader{src: src, col: map[string]int{}}
 	header := make([]string, len(norm))
 	for i := range header {
 		header[i] = ignoredPrefix + strconv.Itoa(i)
@@ -162,7 +170,7 @@ func NewCatalogueReader(r io.Reader, opts CatalogueOptions) (*CatalogueReader, e
 			header = append(header, cc.tag)
 		}
 	}
-	c.dec.rows[0] = header
+	c.dec.rows = append(make([][]string, 0, catalogueBatch+1), header)
 	return c, nil
 }
 
@@ -185,7 +193,28 @@ func (c *CatalogueReader) Delimiter() rune { return c.src.delim }
 // counted and skipped. After the last row it returns io.EOF; after a syntax
 // error it keeps returning that error.
 func (c *CatalogueReader) Next() (inventory.CatalogueRecord, error) {
-	for c.err == nil {
+	for {
+		for c.next < len(c.out) {
+			i := c.next
+			c.next++
+			if out, ok := c.interpret(c.lines[i], &c.out[i]); ok {
+				return out, nil
+			}
+			c.skipped++
+		}
+		if c.err != nil {
+			return inventory.CatalogueRecord{}, c.err
+		}
+		c.fill()
+	}
+}
+
+// fill reads and decodes the next batch of records.
+func (c *CatalogueReader) fill() {
+	c.dec.rows = c.dec.rows[:1]
+	c.lines = c.lines[:0]
+	c.out, c.next = c.out[:0], 0
+	for len(c.dec.rows) <= catalogueBatch {
 		rec, err := c.src.csv.Read()
 		if err != nil {
 			if err == io.EOF {
@@ -201,19 +230,17 @@ func (c *CatalogueReader) Next() (inventory.CatalogueRecord, error) {
 			// header names the columns the file lacks.
 			rec = rec[:len(c.src.header)]
 		}
-		c.dec.rows[1] = rec
-		if err := gocsv.UnmarshalDecoder(&c.dec, &c.out); err != nil {
-			// Only string fields: gocsv has nothing to refuse, so this is a bug.
-			c.err = fmt.Errorf("line %d: mapping the columns: %w", line, err)
-			break
-		}
-		row := c.out[0]
-		if out, ok := c.interpret(line, &row); ok {
-			return out, nil
-		}
-		c.skipped++
+		c.dec.rows = append(c.dec.rows, slices.Clone(rec))
+		c.lines = append(c.lines, line)
 	}
-	return inventory.CatalogueRecord{}, c.err
+	if len(c.dec.rows) == 1 {
+		return
+	}
+	if err := gocsv.UnmarshalDecoder(&c.dec, &c.out); err != nil {
+		// Only string fields: gocsv has nothing to refuse, so this is a bug.
+		c.err = fmt.Errorf("line %d: mapping the columns: %w", c.lines[0], err)
+		c.out = c.out[:0]
+	}
 }
 
 // interpret turns one row into a record; false means the row has no SKU.

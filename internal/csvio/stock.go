@@ -145,6 +145,17 @@ func (s *StockReader) Next() (inventory.StockRecord, error) {
 	if s.qtyIdx < len(rec) {
 		out.Qty = rec[s.qtyIdx]
 	}
+	if len(rec) > len(s.src.header) {
+		// Trailing empty cells are common in spreadsheet exports; anything
+		// else means a value held the delimiter unquoted ("1,200" read as 1).
+		for _, extra := range rec[len(s.src.header):] {
+			if strings.TrimSpace(extra) != "" {
+				out.Problem = fmt.Sprintf("the row has %d cells but the header has %d: a value containing the delimiter %q must be quoted (1,200 would be read as 1)",
+					len(rec), len(s.src.header), string(s.src.delim))
+				break
+			}
+		}
+	}
 	return out, nil
 }
 

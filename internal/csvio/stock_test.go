@@ -170,9 +170,15 @@ func TestStockFormats(t *testing.T) {
 			want: []inventory.StockRecord{{Row: 2, SKU: "", Qty: "5"}, {Row: 3, SKU: "", Qty: "6"}, {Row: 4, SKU: "C-3", Qty: "7"}},
 		},
 		{
-			name: "long rows are fine",
-			in:   "sku,qty\nA-1,5,extra,cells\n",
+			name: "trailing empty cells are fine",
+			in:   "sku,qty\nA-1,5,,\n",
 			want: []inventory.StockRecord{{Row: 2, SKU: "A-1", Qty: "5"}},
+		},
+		{
+			name: "cells past the header are a problem: an unquoted 1,200",
+			in:   "sku,qty\nA-1,1,200\n",
+			want: []inventory.StockRecord{{Row: 2, SKU: "A-1", Qty: "1",
+				Problem: `the row has 3 cells but the header has 2: a value containing the delimiter "," must be quoted (1,200 would be read as 1)`}},
 		},
 		{
 			name: "SKU trimmed, quantity as written",

@@ -6,11 +6,24 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/inv-cli/inv/internal/csvio"
 	"github.com/inv-cli/inv/internal/inventory"
 )
+
+// benchRows is 1,000,000 unless INV_BENCH_ROWS says otherwise (for a quick look).
+func benchRows(tb testing.TB) int {
+	if s := os.Getenv("INV_BENCH_ROWS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			tb.Fatalf("INV_BENCH_ROWS=%q: want a positive number", s)
+		}
+		return n
+	}
+	return 1_000_000
+}
 
 // seedProducts inserts n tracked products SKU-0000000… with stock 10 in one
 // statement: the benchmarks' starting store.
@@ -65,7 +78,7 @@ func importFile(tb testing.TB, e *Engine, path string) inventory.ImportReport {
 // 1,000,000 tracked products, every row a change (a ledger row and a product
 // write each). Compare with testdata/bench/baseline.sh (the sqlite3 CLI).
 func BenchmarkImportStock1M(b *testing.B) {
-	const n = 1_000_000
+	n := benchRows(b)
 	e := openTest(b)
 	seedProducts(b, e, n)
 	dir := b.TempDir()
@@ -81,4 +94,64 @@ func BenchmarkImportStock1M(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkImportProducts1M: a 1,000,000-product catalogue CSV (title, sku,
+// price, barcode-less, stock) into an empty store: every row a new product
+// and an initial-stock movement.
+func BenchmarkImportProducts1M(b *testing.B) {
+	n := benchRows(b)
+	dir := b.TempDir()
+	path := filepath.Join(dir, "catalogue.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "Title,SKU,Price,Stock,Low stock threshold")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(w, "Product %d,SKU-%07d,%d.99,%d,5\n", i, i, i%500, i%100)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		e := openTest(b)
+		b.StartTimer()
+		in, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		src, err := csvio.NewCatalogueReader(in, csvio.CatalogueOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := e.ImportProducts(context.Background(), src, inventory.ImportOptions{Name: "catalogue.csv"}, inventory.ImportSink{})
+		in.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Created != n {
+			b.Fatalf("created %d, want %d", rep.Created, n)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkAdjust: one `stock adjust` through the engine (BEGIN IMMEDIATE,
+// the mutation path, the ledger row, COMMIT), in a store of 10,000 products.
+func BenchmarkAdjust(b *testing.B) {
+	e := openTest(b)
+	seedProducts(b, e, 10_000)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := e.ChangeStock(ctx, inventory.StockChange{Ref: fmt.Sprintf("SKU-%07d", i%10_000), Delta: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

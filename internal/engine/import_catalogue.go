@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -38,15 +37,25 @@ func (e *Engine) ImportProducts(ctx context.Context, src inventory.CatalogueRead
 	if _, err := conn.ExecContext(ctx, movesDDL+problemsDDL+catalogueDDL+`DELETE FROM temp.moves;`); err != nil {
 		return rep, translate(err)
 	}
+	// Row-by-row inserts land all over the products indexes (ids are
+	// random); with SQLite's default 2 MB page cache a large import spills
+	// and re-reads pages constantly. A bounded 64 MB cache for this
+	// connection, for the length of the import, keeps memory flat.
+	if _, err := conn.ExecContext(ctx, `PRAGMA main.cache_size = -65536`); err != nil {
+		return rep, translate(err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA main.cache_size = -2000`)
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return rep, translate(err)
 	}
 	defer tx.Rollback()
 	start := time.Now()
+	q := newStmtCache(tx)
+	defer q.Close()
 
 	addProblem := func(p inventory.Problem) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO temp.problems (row, col, value, reason) VALUES (?,?,?,?)`, p.Row, p.Column, p.Value, p.Reason)
+		_, err := q.ExecContext(ctx, `INSERT INTO temp.problems (row, col, value, reason) VALUES (?,?,?,?)`, p.Row, p.Column, p.Value, p.Reason)
 		return err
 	}
 	for n := 0; ; n++ {
@@ -70,7 +79,7 @@ func (e *Engine) ImportProducts(ctx context.Context, src inventory.CatalogueRead
 			continue
 		}
 		key := inventory.SKUKey(rec.SKU)
-		res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO temp.seen (sku_key, row) VALUES (?, ?)`, key, rec.Row)
+		res, err := q.ExecContext(ctx, `INSERT OR IGNORE INTO temp.seen (sku_key, row) VALUES (?, ?)`, key, rec.Row)
 		if err != nil {
 			return rep, translate(err)
 		}
@@ -83,7 +92,7 @@ func (e *Engine) ImportProducts(ctx context.Context, src inventory.CatalogueRead
 			}
 			continue
 		}
-		if err := e.upsertRow(ctx, tx, rec, &rep, addProblem); err != nil {
+		if err := e.upsertRow(ctx, q, rec, &rep, addProblem); err != nil {
 			return rep, translate(err)
 		}
 	}
@@ -137,7 +146,7 @@ func (e *Engine) ImportProducts(ctx context.Context, src inventory.CatalogueRead
 
 // upsertRow creates or updates the product of one row. A domain error is a
 // problem of that row; anything else stops the import.
-func (e *Engine) upsertRow(ctx context.Context, tx *sql.Tx, rec inventory.CatalogueRecord, rep *inventory.ImportReport, addProblem func(inventory.Problem) error) error {
+func (e *Engine) upsertRow(ctx context.Context, tx querier, rec inventory.CatalogueRecord, rep *inventory.ImportReport, addProblem func(inventory.Problem) error) error {
 	f := rec.Fields
 	stock := f.Stock
 	f.Stock = nil // stock goes through temp.moves
@@ -148,14 +157,14 @@ func (e *Engine) upsertRow(ctx context.Context, tx *sql.Tx, rec inventory.Catalo
 		}
 		return err
 	}
-	r, err := e.find(ctx, tx, rec.SKU)
+	r, err := e.findSKU(ctx, tx, rec.SKU)
 	switch {
 	case errors.Is(err, inventory.ErrNotFound):
 		if f.TrackStock == nil && stock != nil {
 			t := true
 			f.TrackStock = &t
 		}
-		created, err := e.createTx(ctx, tx, f, "import")
+		created, err := e.create(ctx, tx, f, "import", false)
 		if err != nil {
 			return rowProblem(err)
 		}

@@ -245,6 +245,12 @@ func (e *Engine) stage(ctx context.Context, conn *sql.Conn, src inventory.StockR
 			return err
 		}
 		rep.Rows++
+		if rec.Problem != "" {
+			if _, err := problem.ExecContext(ctx, rec.Row, "", "", rec.Problem); err != nil {
+				return err
+			}
+			continue
+		}
 		if rec.SKU == "" {
 			rep.SkippedNoSKU++
 			continue

@@ -90,6 +90,16 @@ func (e *Engine) find(ctx context.Context, q querier, ref string) (row, error) {
 	return r, err
 }
 
+// findSKU resolves a SKU only.
+func (e *Engine) findSKU(ctx context.Context, q querier, sku string) (row, error) {
+	r, err := scanProduct(q.QueryRowContext(ctx, `SELECT `+productCols+` FROM products p
+		WHERE p.store_id = ? AND p.deleted_at IS NULL AND p.sku_key = ?`, e.store, inventory.SKUKey(sku)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return row{}, inventory.NotFoundf("no product with SKU %q in store %q", sku, e.store)
+	}
+	return r, err
+}
+
 // GetProduct returns one product by id or SKU.
 func (e *Engine) GetProduct(ctx context.Context, ref string) (inventory.Product, error) {
 	var r row
@@ -250,7 +260,13 @@ func (e *Engine) CreateProduct(ctx context.Context, f inventory.ProductFields) (
 	return out.Product, err
 }
 
-func (e *Engine) createTx(ctx context.Context, tx *sql.Tx, f inventory.ProductFields, source string) (row, error) {
+func (e *Engine) createTx(ctx context.Context, q querier, f inventory.ProductFields, source string) (row, error) {
+	return e.create(ctx, q, f, source, true)
+}
+
+// create inserts a product. checkSKU is false when the caller has just
+// looked the SKU up itself (the catalogue import).
+func (e *Engine) create(ctx context.Context, q querier, f inventory.ProductFields, source string, checkSKU bool) (row, error) {
 	if f.Title == nil {
 		return row{}, inventory.Invalidf("title is required (--title)")
 	}
@@ -261,12 +277,12 @@ func (e *Engine) createTx(ctx context.Context, tx *sql.Tx, f inventory.ProductFi
 	if f.Stock != nil && *f.Stock < 0 && !backorder {
 		return row{}, inventory.Invalidf("stock %d is below zero, which only a product that allows backorder may have (--allow-backorder)", *f.Stock)
 	}
-	if f.SKU != nil && *f.SKU != "" {
-		if err := e.skuFree(ctx, tx, *f.SKU, ""); err != nil {
+	if checkSKU && f.SKU != nil && *f.SKU != "" {
+		if err := e.skuFree(ctx, q, *f.SKU, ""); err != nil {
 			return row{}, err
 		}
 	}
-	slug, err := e.pickSlug(ctx, tx, f, "")
+	slug, err := e.pickSlug(ctx, q, f, "")
 	if err != nil {
 		return row{}, err
 	}
@@ -276,37 +292,43 @@ func (e *Engine) createTx(ctx context.Context, tx *sql.Tx, f inventory.ProductFi
 		attrs = string(b)
 	}
 	now := e.nowMS()
-	id := newID("prod_")
+	r := row{Product: inventory.Product{ID: newID("prod_"), StoreID: e.store, Title: *f.Title, Slug: slug,
+		Status: strOr(f.Status, "draft"), Price: strOr(f.Price, "0.00"), Barcode: emptyPtrNil(f.Barcode),
+		TrackStock: boolOr(f.TrackStock, false), AllowBackorder: backorder, Description: strOr(f.Description, ""),
+		Attributes: f.Attributes, CreatedAt: inventory.Time{Time: time.UnixMilli(now).UTC()}}}
+	r.UpdatedAt = r.CreatedAt
+	if r.Attributes == nil {
+		r.Attributes = map[string]string{}
+	}
 	var sku, skuKey any
 	if f.SKU != nil && *f.SKU != "" {
 		sku, skuKey = *f.SKU, inventory.SKUKey(*f.SKU)
+		r.SKU = f.SKU
 	}
 	var thr any
 	if f.LowStockThreshold != nil && *f.LowStockThreshold != nil {
 		thr = **f.LowStockThreshold
+		r.LowStockThreshold = *f.LowStockThreshold
 	}
 	var cmp any
 	if f.CompareAtPrice != nil && *f.CompareAtPrice != nil {
 		cmp = **f.CompareAtPrice
+		r.CompareAtPrice = *f.CompareAtPrice
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO products (id, store_id, title, slug, status, price, compare_at_price,
+	err = q.QueryRowContext(ctx, `INSERT INTO products (id, store_id, title, slug, status, price, compare_at_price,
 		sku, sku_key, barcode, track_stock, stock, low_stock_threshold, allow_backorder, description, attributes,
-		created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?,?,?)`,
-		id, e.store, *f.Title, slug, strOr(f.Status, "draft"), strOr(f.Price, "0.00"), cmp,
-		sku, skuKey, emptyToNil(f.Barcode), boolOr(f.TrackStock, false), thr, backorder,
-		strOr(f.Description, ""), attrs, now, now)
-	if err != nil {
-		return row{}, err
-	}
-	r, err := e.find(ctx, tx, id)
+		created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?,?,?) RETURNING pk`,
+		r.ID, e.store, r.Title, slug, r.Status, r.Price, cmp,
+		sku, skuKey, emptyToNil(f.Barcode), r.TrackStock, thr, backorder,
+		r.Description, attrs, now, now).Scan(&r.pk)
 	if err != nil {
 		return row{}, err
 	}
 	if f.Stock != nil && *f.Stock != 0 {
-		if _, err := e.applyOne(ctx, tx, r, move{isSet: true, value: *f.Stock, reason: "created", source: source}); err != nil {
+		if _, err := e.applyOne(ctx, q, r, move{isSet: true, value: *f.Stock, reason: "created", source: source}); err != nil {
 			return row{}, err
 		}
-		return e.find(ctx, tx, id)
+		return e.find(ctx, q, r.ID)
 	}
 	return r, nil
 }
@@ -389,7 +411,7 @@ func (e *Engine) UpdateProduct(ctx context.Context, ref string, f inventory.Prod
 	return out.Product, err
 }
 
-func (e *Engine) updateTx(ctx context.Context, tx *sql.Tx, r row, f inventory.ProductFields, source string) (row, error) {
+func (e *Engine) updateTx(ctx context.Context, tx querier, r row, f inventory.ProductFields, source string) (row, error) {
 	if err := checkFields(&f); err != nil {
 		return row{}, err
 	}

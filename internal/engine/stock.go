@@ -14,7 +14,7 @@ import (
 )
 
 // applyOne runs one move through the mutation path inside tx.
-func (e *Engine) applyOne(ctx context.Context, tx *sql.Tx, r row, m move) (inventory.StockResult, error) {
+func (e *Engine) applyOne(ctx context.Context, tx querier, r row, m move) (inventory.StockResult, error) {
 	if err := resetMoves(ctx, tx); err != nil {
 		return inventory.StockResult{}, err
 	}

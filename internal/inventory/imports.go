@@ -20,6 +20,9 @@ type StockRecord struct {
 	Row int    // as a spreadsheet numbers it: the header is row 1
 	SKU string // trimmed; empty means the row names no product
 	Qty string // as written
+	// Problem, when set, is why the row as a whole cannot be trusted (more
+	// cells than the header: an unquoted delimiter inside a value).
+	Problem string
 }
 
 // StockReader streams the rows of a stock file. Next returns io.EOF after the
