@@ -42,3 +42,4 @@ func (f *dupFilter) add(key string) bool {
 	}
 	return seen
 }
+

@@ -21,45 +21,40 @@ CREATE TEMP TABLE IF NOT EXISTS problems (
 );
 DELETE FROM temp.problems;`
 
-// stageBatch is how many rows one INSERT carries: fewer statements is most
-// of the speed of staging a million rows.
-const stageBatch = 200
 
-// stager inserts moves into temp.moves in multi-row statements.
+// stager inserts rows into a temp table in multi-row statements (up to 999
+// values each): fewer statements is most of the speed of staging a million rows.
 type stager struct {
-	ctx  context.Context
-	tx   *sql.Tx
-	full *sql.Stmt
-	args []any
-	n    int
+	ctx   context.Context
+	tx    *sql.Tx
+	head  string // INSERT INTO t (a, b) VALUES
+	cols  int
+	batch int
+	full  *sql.Stmt
+	args  []any
+	n     int
 }
 
-const stageCols = 5
-
-func newStager(ctx context.Context, tx *sql.Tx) (*stager, error) {
-	st, err := tx.PrepareContext(ctx, stageSQL(stageBatch))
+func newStager(ctx context.Context, tx *sql.Tx, table string, cols ...string) (*stager, error) {
+	s := &stager{ctx: ctx, tx: tx, cols: len(cols), batch: 999 / len(cols),
+		head: "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "}
+	st, err := tx.PrepareContext(ctx, s.sql(s.batch))
 	if err != nil {
 		return nil, err
 	}
-	return &stager{ctx: ctx, tx: tx, full: st, args: make([]any, 0, stageBatch*stageCols)}, nil
+	s.full, s.args = st, make([]any, 0, s.batch*s.cols)
+	return s, nil
 }
 
-func stageSQL(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO temp.moves (row, sku_in, sku_key, is_set, value) VALUES `)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("(?,?,?,?,?)")
-	}
-	return b.String()
+func (s *stager) sql(n int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", s.cols), ",") + ")"
+	return s.head + strings.TrimSuffix(strings.Repeat(one+",", n), ",")
 }
 
-func (s *stager) add(row int, sku, key string, isSet bool, value int64) error {
-	s.args = append(s.args, row, sku, key, isSet, value)
+func (s *stager) add(vals ...any) error {
+	s.args = append(s.args, vals...)
 	s.n++
-	if s.n == stageBatch {
+	if s.n == s.batch {
 		if _, err := s.full.ExecContext(s.ctx, s.args...); err != nil {
 			return err
 		}
@@ -73,7 +68,7 @@ func (s *stager) flush() error {
 	if s.n == 0 {
 		return nil
 	}
-	_, err := s.tx.ExecContext(s.ctx, stageSQL(s.n), s.args...)
+	_, err := s.tx.ExecContext(s.ctx, s.sql(s.n), s.args...)
 	s.args, s.n = s.args[:0], 0
 	return err
 }
@@ -221,7 +216,7 @@ func (e *Engine) stage(ctx context.Context, conn *sql.Conn, src inventory.StockR
 		return err
 	}
 	defer tx.Rollback()
-	st, err := newStager(ctx, tx)
+	st, err := newStager(ctx, tx, "temp.moves", "row", "sku_in", "sku_key", "is_set", "value")
 	if err != nil {
 		return err
 	}

@@ -149,7 +149,7 @@ func (e *Engine) ListProducts(ctx context.Context, f inventory.ProductFilter) ([
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM products p WHERE `+cond, args...).Scan(&total); err != nil {
 			return err
 		}
-		q := `SELECT ` + productCols + ` FROM products p WHERE ` + cond + ` ORDER BY p.created_at, p.id`
+		q := `SELECT ` + productCols + ` FROM products p WHERE ` + cond + ` ORDER BY p.created_at, p.pk`
 		qargs := append([]any{}, args...)
 		if f.Limit > 0 {
 			q += ` LIMIT ? OFFSET ?`

@@ -28,7 +28,7 @@ CREATE TABLE products (
 -- SKU and slug are unique per store among live products; a deleted product frees them.
 CREATE UNIQUE INDEX products_sku  ON products (store_id, sku_key) WHERE deleted_at IS NULL;
 CREATE UNIQUE INDEX products_slug ON products (store_id, slug)    WHERE deleted_at IS NULL;
-CREATE INDEX products_order ON products (store_id, created_at, id);
+CREATE INDEX products_order ON products (store_id, created_at); -- then pk: insertion order
 
 -- The movement ledger: append-only, one row per stock change.
 CREATE TABLE movements (
