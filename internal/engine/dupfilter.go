@@ -42,4 +42,3 @@ func (f *dupFilter) add(key string) bool {
 	}
 	return seen
 }
-

@@ -21,7 +21,6 @@ CREATE TEMP TABLE IF NOT EXISTS problems (
 );
 DELETE FROM temp.problems;`
 
-
 // stager inserts rows into a temp table in multi-row statements (up to 999
 // values each): fewer statements is most of the speed of staging a million rows.
 type stager struct {
