@@ -32,9 +32,6 @@ func Main(args []string) int {
 func Run(ctx context.Context, f *Factory, args []string) int {
 	root := NewRootCmd(f)
 	root.SetArgs(args)
-	root.SetIn(f.In)
-	root.SetOut(f.Out)
-	root.SetErr(f.Err)
 	err := root.ExecuteContext(ctx)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
@@ -105,11 +102,43 @@ messages to stderr. See 'inv help exit-codes'.`,
 		newProductCmd(f),
 		newStockCmd(f),
 		newBulkCmd(f),
+		newCartCmd(f),
+		newReservationCmd(f),
+		newOrderCmd(f),
 		newConfigCmd(f),
 		newVersionCmd(f),
 		&cobra.Command{Use: "exit-codes", Short: "What inv's exit codes mean", Long: exitCodesHelp},
 	)
+	root.SetIn(f.In)
+	root.SetOut(f.Out)
+	root.SetErr(f.Err)
+	root.InitDefaultCompletionCmd() // after SetOut: it keeps the writer it sees now
+	for _, c := range root.Commands() {
+		if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+			groupOnly(f, c)
+		}
+	}
 	return root
+}
+
+// groupOnly makes a command that only groups others (inv stock) refuse an
+// unknown subcommand with exit 2 instead of printing help and exiting 0:
+// "inv stock ajdust X 5 && echo done" must not say done.
+func groupOnly(f *Factory, c *cobra.Command) {
+	c.Args = cobra.ArbitraryArgs
+	// Flags are not parsed here: "inv stock ajdust X -5" is an unknown
+	// command, not an unknown flag -5.
+	c.DisableFlagParsing = true
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 && args[0] != "-h" && args[0] != "--help" {
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf("; did you mean %q?", s[0])
+			}
+			return usagef(fmt.Errorf("%s", msg))
+		}
+		return cmd.Help()
+	}
 }
 
 // runE wraps a command's work: it records that arguments were accepted (so

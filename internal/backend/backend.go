@@ -27,6 +27,22 @@ type Backend interface {
 	ImportStock(ctx context.Context, src inventory.StockReader, o inventory.ImportOptions, sink inventory.ImportSink) (inventory.ImportReport, error)
 	ImportProducts(ctx context.Context, src inventory.CatalogueReader, o inventory.ImportOptions, sink inventory.ImportSink) (inventory.ImportReport, error)
 
+	// ValidateCart checks a cart against what is available (stock minus
+	// live reservations), line by line.
+	ValidateCart(ctx context.Context, lines []inventory.CartLine) (inventory.CartReport, error)
+	// Reserve holds a cart's units for ttl, all lines or none.
+	Reserve(ctx context.Context, lines []inventory.CartLine, ttl time.Duration) (inventory.Reservation, inventory.CartReport, error)
+	ListReservations(ctx context.Context, all bool) ([]inventory.Reservation, error)
+	ReleaseReservation(ctx context.Context, id string) (inventory.Reservation, error)
+
+	// CreateOrder deducts all tracked lines at once or refuses the order.
+	CreateOrder(ctx context.Context, req inventory.OrderRequest) (inventory.OrderResult, error)
+	GetOrder(ctx context.Context, ref string) (inventory.Order, error)
+	ListOrders(ctx context.Context, status string, limit, offset int) ([]inventory.Order, error)
+	// CancelOrder and FulfillOrder report whether they changed anything.
+	CancelOrder(ctx context.Context, ref string) (inventory.Order, bool, error)
+	FulfillOrder(ctx context.Context, ref string) (inventory.Order, bool, error)
+
 	Close() error
 }
 

@@ -50,7 +50,9 @@ type Config struct {
 // Value is the effective value as text (the API key redacted); Source is
 // "flag", "env", "file" or "default".
 type Setting struct {
-	Key, Value, Source string
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Source string `json:"source"` // flag, env, file or default
 }
 
 // The sources a Setting can name.

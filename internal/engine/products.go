@@ -23,7 +23,17 @@ type querier interface {
 // column expression so that live reservations can be counted in one place.
 const productCols = `p.pk, p.id, p.store_id, p.title, p.slug, p.status, p.price, p.compare_at_price,
 	p.sku, p.barcode, p.track_stock, p.stock, p.low_stock_threshold, p.allow_backorder,
-	p.description, p.attributes, p.created_at, p.updated_at, 0 AS reserved`
+	p.description, p.attributes, p.created_at, p.updated_at, ` + reservedSQL
+
+// reservedSQL counts the units of p held by live reservations: active and
+// not yet expired by the database's clock, so an expired reservation stops
+// counting without any process having to run.
+const reservedSQL = `(SELECT coalesce(sum(ri.quantity), 0) FROM reservation_items ri
+	JOIN reservations r ON r.pk = ri.reservation_pk
+	WHERE ri.product_pk = p.pk AND r.status = 'active' AND r.expires_at > ` + nowSQL + `) AS reserved`
+
+// nowSQL is the current time in unix milliseconds, by the database's clock.
+const nowSQL = `CAST(unixepoch('subsec') * 1000 AS INTEGER)`
 
 type row struct {
 	pk int64
