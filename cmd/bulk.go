@@ -20,7 +20,7 @@ func newBulkCmd(f *Factory) *cobra.Command {
 		Use:   "bulk",
 		Short: "Change many products at once from a file",
 	}
-	c.AddCommand(newImportCmd(f))
+	c.AddCommand(mutates(newImportCmd(f)))
 	return c
 }
 

@@ -143,7 +143,7 @@ order id) returns the existing order and deducts nothing, even when two arrive a
 		}, ref string) (inventory.Order, bool, error) {
 			return be.FulfillOrder(ctx, ref)
 		})
-	c.AddCommand(create, get, list, cancel, fulfill)
+	c.AddCommand(mutates(create), get, list, mutates(cancel), mutates(fulfill))
 	return c
 }
 

@@ -15,8 +15,8 @@ func newProductCmd(f *Factory) *cobra.Command {
 		Use:   "product",
 		Short: "Create, show, change and import products",
 	}
-	c.AddCommand(newProductCreateCmd(f), newProductGetCmd(f), newProductListCmd(f),
-		newProductUpdateCmd(f), newProductDeleteCmd(f), newProductImportCmd(f))
+	c.AddCommand(mutates(newProductCreateCmd(f)), newProductGetCmd(f), newProductListCmd(f),
+		mutates(newProductUpdateCmd(f)), mutates(newProductDeleteCmd(f)), mutates(newProductImportCmd(f)))
 	return c
 }
 

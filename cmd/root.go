@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/inv-cli/inv/internal/inventory"
 )
 
 // Version is set at build time with -ldflags "-X github.com/inv-cli/inv/cmd.Version=…".
@@ -32,7 +34,10 @@ func Main(args []string) int {
 func Run(ctx context.Context, f *Factory, args []string) int {
 	root := NewRootCmd(f)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil || errors.Is(err, inventory.ErrPartial) {
+		deliverAfter(ctx, f, cmd)
+	}
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -105,6 +110,7 @@ messages to stderr. See 'inv help exit-codes'.`,
 		newCartCmd(f),
 		newReservationCmd(f),
 		newOrderCmd(f),
+		newWebhookCmd(f),
 		newConfigCmd(f),
 		newVersionCmd(f),
 		&cobra.Command{Use: "exit-codes", Short: "What inv's exit codes mean", Long: exitCodesHelp},

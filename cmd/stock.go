@@ -18,7 +18,7 @@ func newStockCmd(f *Factory) *cobra.Command {
 	imp := newImportCmd(f)
 	imp.Use = "import FILE|-"
 	imp.Short = "Same as 'inv bulk import'"
-	c.AddCommand(newStockGetCmd(f), newStockSetCmd(f), newStockAdjustCmd(f), newStockHistoryCmd(f), newStockLowCmd(f), imp)
+	c.AddCommand(newStockGetCmd(f), mutates(newStockSetCmd(f)), mutates(newStockAdjustCmd(f)), newStockHistoryCmd(f), newStockLowCmd(f), mutates(imp))
 	return c
 }
 

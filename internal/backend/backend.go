@@ -43,6 +43,16 @@ type Backend interface {
 	CancelOrder(ctx context.Context, ref string) (inventory.Order, bool, error)
 	FulfillOrder(ctx context.Context, ref string) (inventory.Order, bool, error)
 
+	// Webhooks: endpoints, the outbox's delivery, and its log.
+	AddWebhook(ctx context.Context, url string, events []string, secret string) (inventory.Webhook, error)
+	ListWebhooks(ctx context.Context) ([]inventory.Webhook, error)
+	RemoveWebhook(ctx context.Context, id string) error
+	TestWebhook(ctx context.Context, id string) (inventory.DeliveryReport, error)
+	Deliveries(ctx context.Context, failedOnly bool, limit int) ([]inventory.Delivery, error)
+	// DeliverWebhooks sends pending events for at most budget; all ignores
+	// backoff waits and tries every pending event once.
+	DeliverWebhooks(ctx context.Context, budget time.Duration, all bool) (inventory.DeliveryReport, error)
+
 	Close() error
 }
 

@@ -367,6 +367,18 @@ func (e *Engine) catalogueWrite(ctx context.Context, tx *sql.Tx, o inventory.Imp
 			return translate(err)
 		}
 	}
+	if on, err := e.webhooksOn(ctx, tx); err != nil {
+		return translate(err)
+	} else if on {
+		if err := e.emit(ctx, tx, "product.created", `SELECT p.id AS subject, `+productJSON+` AS payload
+			FROM temp.cat c JOIN main.products p ON p.id = c.id WHERE c.action = 'create' AND c.rejected = 0 ORDER BY c.seq`); err != nil {
+			return translate(err)
+		}
+		if err := e.emit(ctx, tx, "product.updated", `SELECT p.id AS subject, `+productJSON+` AS payload
+			FROM temp.cat c JOIN main.products p ON p.pk = c.pk WHERE c.action = 'update' AND c.rejected = 0 ORDER BY c.seq`); err != nil {
+			return translate(err)
+		}
+	}
 	if _, err := e.resolveMoves(ctx, tx); err != nil {
 		return translate(err)
 	}

@@ -111,7 +111,7 @@ func (e *Engine) resolveMoves(ctx context.Context, q querier) (moveCounts, error
 }
 
 // writeMoves applies every resolved 'apply' move: one ledger row each, in
-// input order, and the product's new stock. The CHECK constraint on products
+// input order, the product's new stock, and the events of the change. The CHECK constraint on products
 // backs up the backorder rule should anything ever get past resolveMoves.
 func (e *Engine) writeMoves(ctx context.Context, q querier, reason, source, ref string) error {
 	now := e.nowMS()
@@ -129,9 +129,11 @@ func (e *Engine) writeMoves(ctx context.Context, q querier, reason, source, ref 
 		return err
 	}
 	e.logf("ledger insert: %v", time.Since(t0))
-	_, err := q.ExecContext(ctx, `UPDATE main.products SET stock = m.after, updated_at = ?
-		FROM temp.plan m WHERE m.status = 'apply' AND products.pk = m.product_pk`, now)
-	return err
+	if _, err := q.ExecContext(ctx, `UPDATE main.products SET stock = m.after, updated_at = ?
+		FROM temp.plan m WHERE m.status = 'apply' AND products.pk = m.product_pk`, now); err != nil {
+		return err
+	}
+	return e.emitMoves(ctx, q)
 }
 
 // insertMove adds one move to temp.moves.

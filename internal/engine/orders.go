@@ -368,8 +368,10 @@ func (e *Engine) CreateOrder(ctx context.Context, req inventory.OrderRequest) (i
 				return err
 			}
 		}
-		res.Order, err = e.order(ctx, tx, id)
-		return err
+		if res.Order, err = e.order(ctx, tx, id); err != nil {
+			return err
+		}
+		return e.emitJSON(ctx, tx, "order.created", id, res.Order)
 	})
 	return res, err
 }
@@ -489,8 +491,10 @@ func (e *Engine) CancelOrder(ctx context.Context, ref string) (inventory.Order, 
 			return err
 		}
 		changed = true
-		o, err = e.order(ctx, tx, cur.ID)
-		return err
+		if o, err = e.order(ctx, tx, cur.ID); err != nil {
+			return err
+		}
+		return e.emitJSON(ctx, tx, "order.cancelled", o.ID, o)
 	})
 	return o, changed, err
 }
@@ -516,8 +520,10 @@ func (e *Engine) FulfillOrder(ctx context.Context, ref string) (inventory.Order,
 			return err
 		}
 		changed = true
-		o, err = e.order(ctx, tx, cur.ID)
-		return err
+		if o, err = e.order(ctx, tx, cur.ID); err != nil {
+			return err
+		}
+		return e.emitJSON(ctx, tx, "order.updated", o.ID, o)
 	})
 	return o, changed, err
 }

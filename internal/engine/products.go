@@ -28,9 +28,11 @@ const productCols = `p.pk, p.id, p.store_id, p.title, p.slug, p.status, p.price,
 // reservedSQL counts the units of p held by live reservations: active and
 // not yet expired by the database's clock, so an expired reservation stops
 // counting without any process having to run.
-const reservedSQL = `(SELECT coalesce(sum(ri.quantity), 0) FROM reservation_items ri
+const reservedSQL = reservedExpr + ` AS reserved`
+
+const reservedExpr = `(SELECT coalesce(sum(ri.quantity), 0) FROM reservation_items ri
 	JOIN reservations r ON r.pk = ri.reservation_pk
-	WHERE ri.product_pk = p.pk AND r.status = 'active' AND r.expires_at > ` + nowSQL + `) AS reserved`
+	WHERE ri.product_pk = p.pk AND r.status = 'active' AND r.expires_at > ` + nowSQL + `)`
 
 // nowSQL is the current time in unix milliseconds, by the database's clock.
 const nowSQL = `CAST(unixepoch('subsec') * 1000 AS INTEGER)`
@@ -334,6 +336,9 @@ func (e *Engine) create(ctx context.Context, q querier, f inventory.ProductField
 	if err != nil {
 		return row{}, err
 	}
+	if err := e.emitProduct(ctx, q, "product.created", r.pk); err != nil {
+		return row{}, err
+	}
 	if f.Stock != nil && *f.Stock != 0 {
 		if _, err := e.applyOne(ctx, q, r, move{isSet: true, value: *f.Stock, reason: "created", source: source}); err != nil {
 			return row{}, err
@@ -498,6 +503,9 @@ func (e *Engine) updateTx(ctx context.Context, tx querier, r row, f inventory.Pr
 		if _, err := tx.ExecContext(ctx, `UPDATE products SET `+strings.Join(set, ", ")+` WHERE pk = ?`, args...); err != nil {
 			return row{}, err
 		}
+		if err := e.emitProduct(ctx, tx, "product.updated", r.pk); err != nil {
+			return row{}, err
+		}
 	}
 	if f.Stock != nil && *f.Stock != r.Stock {
 		cur, err := e.find(ctx, tx, r.ID)
@@ -548,7 +556,9 @@ func (e *Engine) DeleteProduct(ctx context.Context, ref string) error {
 			return err
 		}
 		now := e.nowMS()
-		_, err = tx.ExecContext(ctx, `UPDATE products SET status = 'deleted', deleted_at = ?, updated_at = ? WHERE pk = ?`, now, now, r.pk)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE products SET status = 'deleted', deleted_at = ?, updated_at = ? WHERE pk = ?`, now, now, r.pk); err != nil {
+			return err
+		}
+		return e.emitProduct(ctx, tx, "product.deleted", r.pk)
 	})
 }

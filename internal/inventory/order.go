@@ -176,3 +176,44 @@ type CartError struct {
 
 func (e *CartError) Error() string { return e.Err.Error() }
 func (e *CartError) Unwrap() error { return e.Err }
+
+// Webhook is an endpoint that receives events. Secret is shown only when
+// the endpoint is created.
+type Webhook struct {
+	ID              string   `json:"id"`
+	StoreID         string   `json:"storeId"`
+	URL             string   `json:"url"`
+	Events          []string `json:"events"`
+	Secret          string   `json:"secret,omitempty"`
+	IsActive        bool     `json:"isActive"`
+	LastTriggeredAt *Time    `json:"lastTriggeredAt"`
+	FailureCount    int      `json:"failureCount"`
+	Pending         int      `json:"pending"` // events waiting to be delivered
+	CreatedAt       Time     `json:"createdAt"`
+	UpdatedAt       Time     `json:"updatedAt"`
+}
+
+// Delivery is one attempt to deliver one event to one endpoint.
+type Delivery struct {
+	Time      Time   `json:"time"`
+	WebhookID string `json:"webhookId"`
+	EventID   string `json:"eventId"`
+	Type      string `json:"type"`
+	Attempt   int    `json:"attempt"`
+	Status    int    `json:"status"` // HTTP status; 0 when no answer came
+	LatencyMS int64  `json:"latencyMs"`
+	Error     string `json:"error"`
+	Delivered bool   `json:"delivered"`
+}
+
+// DeliveryReport is what a delivery run or a test send did.
+type DeliveryReport struct {
+	Attempts  int    `json:"attempts"`
+	Delivered int    `json:"delivered"`
+	Failed    int    `json:"failed"`
+	Pending   int    `json:"pending"` // still waiting after the run
+	Status    int    `json:"status,omitempty"`
+	LatencyMS int64  `json:"latencyMs,omitempty"`
+	Body      string `json:"body,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
