@@ -201,20 +201,10 @@ func (e *Engine) ListReservations(ctx context.Context, all bool) ([]inventory.Re
 		if all {
 			cond = ""
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM reservations WHERE store_id = ? `+cond+` ORDER BY pk DESC LIMIT 1000`, e.store)
+		ids, err := queryIDs(ctx, tx, `SELECT id FROM reservations WHERE store_id = ? `+cond+` ORDER BY pk DESC LIMIT 1000`, e.store)
 		if err != nil {
 			return err
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		for _, id := range ids {
 			r, err := e.reservation(ctx, tx, id)
 			if err != nil {
@@ -222,7 +212,7 @@ func (e *Engine) ListReservations(ctx context.Context, all bool) ([]inventory.Re
 			}
 			out = append(out, r)
 		}
-		return rows.Err()
+		return nil
 	})
 	return out, err
 }
@@ -428,21 +418,11 @@ func (e *Engine) ListOrders(ctx context.Context, status string, limit, offset in
 		limit = -1
 	}
 	err := e.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM orders WHERE store_id = ? AND (? = '' OR status = ?) ORDER BY pk LIMIT ? OFFSET ?`,
+		ids, err := queryIDs(ctx, tx, `SELECT id FROM orders WHERE store_id = ? AND (? = '' OR status = ?) ORDER BY pk LIMIT ? OFFSET ?`,
 			e.store, status, status, limit, offset)
 		if err != nil {
 			return err
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		for _, id := range ids {
 			o, err := e.order(ctx, tx, id)
 			if err != nil {
@@ -526,4 +506,23 @@ func (e *Engine) FulfillOrder(ctx context.Context, ref string) (inventory.Order,
 		return e.emitJSON(ctx, tx, "order.updated", o.ID, o)
 	})
 	return o, changed, err
+}
+
+// queryIDs runs a query of one text column and returns its values, closing
+// the rows before the caller runs further queries on the same transaction.
+func queryIDs(ctx context.Context, q querier, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

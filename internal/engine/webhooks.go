@@ -77,20 +77,10 @@ func (e *Engine) webhook(ctx context.Context, q querier, id string) (inventory.W
 func (e *Engine) ListWebhooks(ctx context.Context) ([]inventory.Webhook, error) {
 	var out []inventory.Webhook
 	err := e.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id FROM webhooks WHERE store_id = ? ORDER BY pk`, e.store)
+		ids, err := queryIDs(ctx, tx, `SELECT id FROM webhooks WHERE store_id = ? ORDER BY pk`, e.store)
 		if err != nil {
 			return err
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		for _, id := range ids {
 			w, err := e.webhook(ctx, tx, id)
 			if err != nil {
