@@ -93,6 +93,7 @@ changes nothing.`,
 	fs := c.Flags()
 	fs.BoolVar(&o.DryRun, "dry-run", false, "show what would change and change nothing")
 	fs.BoolVar(&o.Partial, "partial", false, "import the good rows even if some are wrong (exit 6 when any were)")
+	fs.BoolVar(&o.NoStock, "no-stock", false, "leave stock alone: update titles, prices and the rest, not the stock column")
 	fs.StringVar(&o.delimiter, "delimiter", "", `column delimiter: "," ";" "|" or "tab" (sniffed by default)`)
 	fs.StringVar(&o.Reason, "reason", "import", "why, for the ledger")
 	return c

@@ -64,5 +64,6 @@ const exitCodesHelp = `inv exits with one of these codes, so scripts and cron jo
        change, a delta file already imported
   5    insufficient stock: an adjust or set below zero on a product without backorder
   6    import partly applied (--partial): the good rows were applied, the rejected rows are listed
-  7    backend unavailable: the database stayed locked past busy_timeout, or cannot be written
+  7    backend unavailable: the database stayed locked past busy_timeout, or cannot be written;
+       a webhook receiver did not accept events (inv webhook deliver, inv webhook test)
   130  interrupted (Ctrl-C, SIGTERM); a change in progress was rolled back`

@@ -401,7 +401,7 @@ func assign(cfg *Config, s spec, raw string, getenv func(string) (string, bool))
 		}
 		return strconv.FormatBool(b), msg
 	case "busy_timeout", "webhook.delivery_budget":
-		d, msg := parseDuration(raw, s.key == "webhook.delivery_budget")
+		d, msg := parseDuration(raw, false) // a 0s delivery budget turns inline delivery off
 		if s.key == "busy_timeout" {
 			cfg.BusyTimeout = d
 		} else {

@@ -452,7 +452,7 @@ func TestInvalidValuesNameTheirSource(t *testing.T) {
 		{"duration env", nil, map[string]string{"INV_BUSY_TIMEOUT": "30"}, "", []string{"busy_timeout", `"30"`, "env INV_BUSY_TIMEOUT", "unit"}},
 		{"duration file int", nil, nil, "busy_timeout: 30\n", []string{"busy_timeout", `"30"`, "config file", "unit"}},
 		{"negative duration", nil, map[string]string{"INV_BUSY_TIMEOUT": "-1s"}, "", []string{"busy_timeout", "negative"}},
-		{"zero budget", nil, nil, "webhook:\n  delivery_budget: 0s\n", []string{"webhook.delivery_budget", "config file", "more than zero"}},
+		{"negative budget", nil, nil, "webhook:\n  delivery_budget: -1s\n", []string{"webhook.delivery_budget", "config file", "negative"}},
 		{"url flag", []string{"--api-url", "ftp://x"}, nil, "", []string{"api_url", `"ftp://x"`, "flag --api-url", "http"}},
 		{"url env", nil, map[string]string{"INV_API_URL": "api.example.com"}, "", []string{"api_url", "env INV_API_URL", "http"}},
 		{"db tilde no home", []string{"--db", "~/inv.db"}, map[string]string{"HOME": ""}, "", []string{"db", "~/inv.db", "flag --db", "HOME"}},

@@ -154,12 +154,14 @@ func NewCatalogueReader(r io.Reader, opts CatalogueOptions) (*CatalogueReader, e
 			header[i] = cc.tag
 		}
 	}
-	if !c.has(tagTitle) && !c.has(tagSKU) {
-		return nil, inventory.Invalidf("the header has neither a title nor a SKU column (line %d, delimiter %q); its columns are %s. "+
-			`A title column is named one of %s, a SKU column one of %s (case, spaces, "_" and "-" do not matter). `+
+	if !c.has(tagSKU) {
+		// Products are matched by SKU: without the column nothing could be
+		// imported, and "0 rows imported, exit 0" would fool a cron job.
+		return nil, inventory.Invalidf("the header has no SKU column (line %d, delimiter %q); its columns are %s. "+
+			`A SKU column is named one of %s, a title column one of %s (case, spaces, "_" and "-" do not matter). `+
 			"Check --delimiter if the whole header shows up as one column.",
 			src.headerLine, src.delim, quoteList(src.header),
-			quoteList(aliasNames(catColumns[0].aliases)), quoteList(aliasNames(catColumns[1].aliases)))
+			quoteList(aliasNames(catColumns[1].aliases)), quoteList(aliasNames(catColumns[0].aliases)))
 	}
 	// Columns the file lacks are appended to the header with no cells under
 	// them, so gocsv's process-wide FailIfUnmatchedStructTags, if another

@@ -368,10 +368,11 @@ func TestCatalogueHeaderErrors(t *testing.T) {
 		t.Errorf("empty file: err = %v, want invalid input", err)
 	}
 
-	// A title-only file is valid; every row lacks a SKU.
-	got, skipped := readCatalogue(t, []byte("Title\nMug\nPlate\n"), csvio.CatalogueOptions{})
-	if len(got) != 0 || skipped != 2 {
-		t.Errorf("title-only file: %d records, %d skipped; want 0, 2", len(got), skipped)
+	// A title-only file is refused: products are matched by SKU, and a file
+	// that can import nothing must not look like a successful import.
+	_, err = csvio.NewCatalogueReader(strings.NewReader("Title\nMug\nPlate\n"), csvio.CatalogueOptions{})
+	if !errors.Is(err, inventory.ErrInvalid) || !strings.Contains(err.Error(), "no SKU column") {
+		t.Errorf("title-only file: err = %v, want invalid input naming the missing SKU column", err)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -30,25 +31,26 @@ func logImport(t testing.TB, name string, r result) {
 func TestAdjustWaitsForLongImport(t *testing.T) {
 	s := bigStore(t)
 	file := s.path("big.csv")
-	writeStockFile(t, file, bigValue)
+	writeStockFile(t, file, seedN, bigValue)
 	const i = 123_456
 	sku := skuOf(i)
 
 	imp := s.start(t, nil, false, "--debug", "bulk", "import", file)
-	imp.waitFor(t, "import: applying", phaseTimeout)
+	applyingAt := imp.waitFor(t, "import: applying", phaseTimeout)
 	adjStart := time.Now()
 	adj := s.run("-o", "json", "stock", "adjust", sku, "+1")
 	impRes := imp.wait()
-	committedAt := <-imp.stderr.await("import: committed")
 
 	logImport(t, "import", impRes)
-	t.Logf("adjust started %v after the import took the lock and ran %v; the import's commit was seen %v after the adjust started",
-		adjStart.Sub(<-imp.stderr.await("import: applying")).Round(time.Millisecond), adj.dur.Round(time.Millisecond),
-		committedAt.Sub(adjStart).Round(time.Millisecond))
-
 	if impRes.code != 0 || impRes.err != nil {
 		t.Fatalf("import: %v (err %v)", impRes, impRes.err)
 	}
+	committedAt, ok := imp.stderr.seen("import: committed")
+	if !ok {
+		t.Fatalf("import exited 0 without --debug's \"import: committed\":\n%s", impRes.stderr)
+	}
+	t.Logf("adjust started %v after the import took the lock and ran %v; the import's commit was seen %v after the adjust started",
+		adjStart.Sub(applyingAt).Round(time.Millisecond), adj.dur.Round(time.Millisecond), committedAt.Sub(adjStart).Round(time.Millisecond))
 	if adj.code != 0 || adj.err != nil {
 		t.Fatalf("adjust during the import must wait, not fail: %v (err %v)", adj, adj.err)
 	}
@@ -97,13 +99,14 @@ func killed(t testing.TB, p *proc, r result) {
 }
 
 // TestKilledImportChangesNothing: SIGKILL an import while it stages the file
-// (no lock held) and while it applies it (write lock held, half the rows
-// possibly written to the WAL): no product, ledger row or import record may
-// change, and the next import must find no stale lock and apply everything.
+// (no lock held), right after it takes the write lock, and later in the apply
+// once uncommitted pages are in the WAL: each time no product, ledger row or
+// import record may change; then the next import must find no stale lock and
+// apply everything.
 func TestKilledImportChangesNothing(t *testing.T) {
 	s := bigStore(t)
 	file := s.path("big.csv")
-	writeStockFile(t, file, bigValue)
+	writeStockFile(t, file, seedN, bigValue)
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -132,8 +135,11 @@ func TestKilledImportChangesNothing(t *testing.T) {
 			t.Fatalf("import did not read the first half of the file within %v", phaseTimeout)
 		}
 		seen := imp.stderr.String()
-		r := imp.kill(t)
-		pw.Close()
+		if err := imp.cmd.Process.Kill(); err != nil {
+			t.Fatalf("kill: %v", err)
+		}
+		pw.Close() // ends exec's stdin copier, which Wait waits for
+		r := imp.wait()
 		killed(t, imp, r)
 		if strings.Contains(seen, "import: staged") || strings.Contains(seen, "import: applying") {
 			t.Fatalf("import got past staging before the kill:\n%s", seen)
@@ -155,18 +161,31 @@ func TestKilledImportChangesNothing(t *testing.T) {
 		before.sameAs(t, s.snapshot(t), "after killing the import while it held the write lock")
 	})
 	t.Run("while writing", func(t *testing.T) {
-		// Later in the apply: after the ledger rows are inserted, before the
-		// products are updated, when a transaction this size has spilled
-		// uncommitted pages into the WAL. inv --debug marks the point with
-		// "ledger insert:"; if that line ever goes, kill 1.5 s into the apply.
+		// Later in the apply, once the transaction has spilled uncommitted
+		// pages into the WAL (a change this size outgrows the page cache):
+		// kill when the WAL has grown 1 MiB, or when inv --debug prints
+		// "ledger insert:" (ledger written, products not yet), whichever
+		// comes first.
 		imp := s.start(t, nil, false, "--debug", "bulk", "import", file)
 		applying := imp.waitFor(t, "import: applying", phaseTimeout)
+		walAtLock := fileSize(s.db + "-wal")
 		marker := "the \"ledger insert:\" line"
-		select {
-		case <-imp.stderr.await("ledger insert:"):
-		case <-time.After(time.Until(applying.Add(1500 * time.Millisecond))):
-			marker = "timer (1.5 s)"
-		case <-imp.done:
+		ledger := imp.stderr.await("ledger insert:")
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+	wait:
+		for {
+			select {
+			case <-ledger:
+				break wait
+			case <-imp.done:
+				t.Fatalf("the import ended before it wrote anything to kill: %v", imp.res)
+			case <-tick.C:
+				if fileSize(s.db+"-wal") >= max(walAtLock, 0)+1<<20 {
+					marker = "the WAL growing 1 MiB"
+					break wait
+				}
+			}
 		}
 		wal := fileSize(s.db + "-wal")
 		r := imp.kill(t)
@@ -175,7 +194,8 @@ func TestKilledImportChangesNothing(t *testing.T) {
 		if strings.Contains(r.stderr, "import: committed") {
 			t.Fatalf("the import committed before the kill, so this run did not test a kill under the lock:\n%s", r.stderr)
 		}
-		t.Logf("killed %v after it took the write lock (by %s; WAL %d bytes at the kill)", killedAt.Sub(applying).Round(time.Millisecond), marker, wal)
+		t.Logf("killed %v after it took the write lock (by %s; WAL %d bytes when it took the lock, %d at the kill)",
+			killedAt.Sub(applying).Round(time.Millisecond), marker, walAtLock, wal)
 		before.sameAs(t, s.snapshot(t), "after killing the import while it wrote under the lock")
 	})
 	if t.Failed() {
@@ -209,11 +229,14 @@ func TestKilledImportChangesNothing(t *testing.T) {
 // together both succeed; one applies entirely after the other, the final
 // state is the later one's, and the later one saw the earlier one's values.
 func TestTwoImportsSerialize(t *testing.T) {
+	// A quarter of the big store: enough for both imports to stage at once
+	// and one to wait on the other's lock, at a quarter of the time.
+	const n = seedN / 4
 	s := bigStore(t)
 	files := map[string]func(int) int64{"a.csv": aValue, "b.csv": bValue}
 	base := map[string]int64{"a.csv": 2000, "b.csv": 3000}
 	for name, v := range files {
-		writeStockFile(t, s.path(name), v)
+		writeStockFile(t, s.path(name), n, v)
 	}
 	pa := s.start(t, nil, false, "--debug", "bulk", "import", s.path("a.csv"))
 	pb := s.start(t, nil, false, "--debug", "bulk", "import", s.path("b.csv"))
@@ -231,9 +254,25 @@ func TestTwoImportsSerialize(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	t0 := pa.started
+	if pb.started.Before(t0) {
+		t0 = pb.started
+	}
+	for _, p := range []*proc{pa, pb} {
+		var phases []string
+		for _, m := range []string{"import: staged", "import: applying", "import: committed"} {
+			if at, ok := p.stderr.seen(m); ok {
+				phases = append(phases, fmt.Sprintf("%s +%v", strings.TrimPrefix(m, "import: "), at.Sub(t0).Round(time.Millisecond)))
+			}
+		}
+		t.Logf("%s: %s", filepath.Base(p.args[len(p.args)-1]), strings.Join(phases, ", "))
+	}
 	// They really ran at the same time: both were started before either committed.
 	for _, p := range []*proc{pa, pb} {
-		at := <-p.stderr.await("import: committed")
+		at, ok := p.stderr.seen("import: committed")
+		if !ok {
+			t.Fatalf("inv %s exited 0 without --debug's \"import: committed\"", strings.Join(p.args, " "))
+		}
 		if !pa.started.Before(at) || !pb.started.Before(at) {
 			t.Errorf("an import committed before the other was started: not concurrent")
 		}
@@ -255,8 +294,8 @@ func TestTwoImportsSerialize(t *testing.T) {
 			max:      queryInt(t, db, `SELECT max(id) FROM movements WHERE source = ?`, src),
 			products: queryInt(t, db, `SELECT count(DISTINCT product_pk) FROM movements WHERE source = ?`, src),
 		}
-		if sp.n != seedN || sp.products != seedN {
-			t.Errorf("%s wrote %d ledger rows for %d products, want one row for each of %d", name, sp.n, sp.products, seedN)
+		if sp.n != n || sp.products != n {
+			t.Errorf("%s wrote %d ledger rows for %d products, want one row for each of %d", name, sp.n, sp.products, n)
 		}
 		spans = append(spans, sp)
 	}
@@ -266,16 +305,17 @@ func TestTwoImportsSerialize(t *testing.T) {
 	if first.max >= last.minID {
 		t.Errorf("the two imports' ledger rows interleave: %s %d..%d, %s %d..%d", first.name, first.minID, first.max, last.name, last.minID, last.max)
 	}
-	if n := countAt(t, db, base[last.name]); n != seedN {
-		t.Errorf("%d products hold %s's value, want all %d (it committed last)", n, last.name, seedN)
+	if got := countAt(t, db, base[last.name]); got != n {
+		t.Errorf("%d products hold %s's value, want all %d in the files (it committed last)", got, last.name, n)
 	}
 	// The later import planned against the earlier one's committed values.
-	if n := queryInt(t, db, `SELECT count(*) FROM movements WHERE source = ? AND delta != ?`,
-		"import:"+last.name, base[last.name]-base[first.name]); n != 0 {
-		t.Errorf("%d of %s's ledger rows have a delta that ignores %s's values", n, last.name, first.name)
+	if got := queryInt(t, db, `SELECT count(*) FROM movements WHERE source = ? AND delta != ?`,
+		"import:"+last.name, base[last.name]-base[first.name]); got != 0 {
+		t.Errorf("%d of %s's ledger rows have a delta that ignores %s's values", got, last.name, first.name)
 	}
-	if n := queryInt(t, db, `SELECT count(*) FROM (SELECT product_pk FROM movements GROUP BY product_pk HAVING count(*) != 2)`); n != 0 {
-		t.Errorf("%d products do not have exactly two ledger rows (one per import)", n)
+	if got := queryInt(t, db, `SELECT count(*) FROM (SELECT product_pk FROM movements WHERE source IN (?, ?)
+		GROUP BY product_pk HAVING count(*) != 2 OR count(DISTINCT source) != 2)`, "import:a.csv", "import:b.csv"); got != 0 {
+		t.Errorf("%d products do not have exactly one ledger row from each import", got)
 	}
 
 	const i = 4242

@@ -344,6 +344,18 @@ func (w *lineWatch) await(s string) <-chan time.Time {
 	return ch
 }
 
+// seen returns when the first line containing s arrived.
+func (w *lineWatch) seen(s string) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, l := range w.lines {
+		if strings.Contains(l.text, s) {
+			return l.at, true
+		}
+	}
+	return time.Time{}, false
+}
+
 // String is everything written so far, complete lines first.
 func (w *lineWatch) String() string {
 	w.mu.Lock()

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -16,7 +15,8 @@ import (
 
 // seedN is the size of the big store: enough products that a set-mode import
 // changing every one of them holds the write lock for well over a second on
-// a 2-core machine (about 2.5-3 s measured when idle; staging about 0.7 s).
+// a 2-core machine (measured 1.5-4 s, staging 0.5-1.2 s; seeding it through
+// `inv product import` takes about 8.5 s, once per package run).
 const seedN = 200_000
 
 // skuOf is the SKU of seeded product i: SKU-000000 … SKU-199999.
@@ -36,9 +36,8 @@ var template struct {
 	took time.Duration
 }
 
-// bigStore returns a fresh store holding seedN tracked products at stock 0
-// (plus the TEMPLATE product they were cloned from), copied from a template
-// seeded once per package run.
+// bigStore returns a fresh store holding seedN tracked products at stock 0,
+// copied from a template seeded once per package run.
 func bigStore(t testing.TB) *store {
 	t.Helper()
 	template.once.Do(func() {
@@ -61,12 +60,9 @@ func bigStore(t testing.TB) *store {
 	return s
 }
 
-// seedTemplate creates the database with inv itself (schema, migrations and
-// one TEMPLATE product made by `inv product create`), then clones TEMPLATE
-// seedN times in one SQL statement. Creating 200,000 products through inv
-// (`inv product import` of a catalogue) takes close to 3 minutes on two
-// cores, far over the test budget; the clone keeps every column inv wrote,
-// whatever the schema grows, and changes only the identity columns.
+// seedTemplate creates the big store the way a merchant would: `inv product
+// import` of a generated catalogue of seedN tracked products at stock 0 (no
+// ledger rows).
 func seedTemplate(dir string) (*store, error) {
 	s := &store{dir: dir, db: filepath.Join(dir, "data", "inv.db")}
 	for _, d := range []string{"home", "config", "data"} {
@@ -74,74 +70,44 @@ func seedTemplate(dir string) (*store, error) {
 			return nil, err
 		}
 	}
-	r := s.run("product", "create", "--title", "Template", "--sku", "TEMPLATE", "--price", "9.99", "--track-stock", "--stock", "0")
+	f, err := os.Create(s.path("catalogue.csv"))
+	if err != nil {
+		return nil, err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	fmt.Fprintln(w, "title,sku,price,stock,track stock")
+	for i := range seedN {
+		fmt.Fprintf(w, "Product %d,%s,9.99,0,true\n", i, skuOf(i))
+	}
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	r := s.run("-q", "product", "import", s.path("catalogue.csv"))
 	if r.code != 0 || r.err != nil {
 		return nil, fmt.Errorf("%v (err %v)", r, r.err)
 	}
-	db, err := sql.Open("sqlite", "file:"+s.db+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", "file:"+s.db+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1)
-	rows, err := db.Query(`SELECT name FROM pragma_table_info('products') ORDER BY cid`)
-	if err != nil {
+	var products, tracked, stock, moves int64
+	if err := db.QueryRow(`SELECT count(*), coalesce(sum(track_stock), 0), coalesce(sum(stock), 0), (SELECT count(*) FROM movements) FROM products`).
+		Scan(&products, &tracked, &stock, &moves); err != nil {
 		return nil, err
 	}
-	var cols, exprs []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		e := `t."` + c + `"`
-		switch c {
-		case "pk":
-			continue
-		case "id":
-			e = `printf('prod_seed%011d', n)`
-		case "title":
-			e = `printf('Product %d', n)`
-		case "slug":
-			e = `printf('product-%06d', n)`
-		case "sku":
-			e = `printf('SKU-%06d', n)`
-		case "sku_key":
-			e = `printf('sku-%06d', n)`
-		case "stock":
-			e = `0`
-		case "created_at", "updated_at":
-			e = `t."` + c + `" + 1 + n`
-		}
-		cols = append(cols, `"`+c+`"`)
-		exprs = append(exprs, e)
+	if products != seedN || tracked != seedN || stock != 0 || moves != 0 {
+		return nil, fmt.Errorf("after the catalogue import: %d products, %d tracked, total stock %d, %d ledger rows; want %d, %d, 0, 0",
+			products, tracked, stock, moves, seedN, seedN)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-	res, err := db.Exec(`WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < ?)
-		INSERT INTO products (`+strings.Join(cols, ", ")+`)
-		SELECT `+strings.Join(exprs, ", ")+` FROM seq, products t WHERE t.sku_key = 'template'`, seedN)
-	if err != nil {
-		return nil, fmt.Errorf("cloning the template product: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n != seedN {
-		return nil, fmt.Errorf("cloned %d products, want %d", n, seedN)
-	}
+	// One file to copy: fold the WAL into it.
 	if _, err := db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		return nil, err
 	}
-	if err := db.Close(); err != nil {
-		return nil, err
-	}
-	// inv must see the clones as ordinary products.
-	r = s.run("-o", "json", "stock", "get", skuOf(seedN-1))
-	var p product
-	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &p) != nil || p.SKU != skuOf(seedN-1) || !p.TrackStock || p.Stock != 0 {
-		return nil, fmt.Errorf("inv does not read a seeded product back: %v\n%s", r, r.stdout)
-	}
-	return s, nil
+	return s, db.Close()
 }
 
 func copyFile(from, to string) error {
@@ -161,9 +127,9 @@ func copyFile(from, to string) error {
 	return out.Close()
 }
 
-// writeStockFile writes a set-mode stock CSV: every seeded product, in order,
-// at value(i).
-func writeStockFile(t testing.TB, path string, value func(int) int64) {
+// writeStockFile writes a set-mode stock CSV: the first n seeded products,
+// in order, at value(i).
+func writeStockFile(t testing.TB, path string, n int, value func(int) int64) {
 	t.Helper()
 	f, err := os.Create(path)
 	if err != nil {
@@ -171,7 +137,7 @@ func writeStockFile(t testing.TB, path string, value func(int) int64) {
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	fmt.Fprintln(w, "sku,stock")
-	for i := range seedN {
+	for i := range n {
 		fmt.Fprintf(w, "%s,%d\n", skuOf(i), value(i))
 	}
 	if err := w.Flush(); err != nil {

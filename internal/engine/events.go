@@ -36,18 +36,18 @@ func (e *Engine) webhooksOn(ctx context.Context, q querier) (bool, error) {
 	return on, err
 }
 
-// emit writes an event of type typ for each row of sel, a SELECT of
-// (subject, payload) in the order the events happened, and queues it for
-// every endpoint that subscribes to typ.
-func (e *Engine) emit(ctx context.Context, q querier, typ, sel string, args ...any) error {
+// emit writes an event for each row of sel, a SELECT of (type, subject,
+// payload) in the order the events happened, and queues it for every
+// endpoint that subscribes to its type.
+func (e *Engine) emit(ctx context.Context, q querier, sel string, args ...any) error {
 	var last int64
 	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(pk), 0) FROM webhook_events`).Scan(&last); err != nil {
 		return err
 	}
 	now := e.nowMS()
-	all := append([]any{e.store, typ, now}, args...)
+	all := append([]any{e.store, now}, args...)
 	if _, err := q.ExecContext(ctx, `INSERT INTO webhook_events (id, store_id, type, subject, payload, created_at)
-		SELECT 'evt_' || lower(hex(randomblob(12))), ?, ?, subject, payload, ? FROM (`+sel+`)`, all...); err != nil {
+		SELECT 'evt_' || lower(hex(randomblob(12))), ?, type, subject, payload, ? FROM (`+sel+`)`, all...); err != nil {
 		return err
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO webhook_queue (webhook_pk, event_pk, subject, next_attempt_at)
@@ -63,7 +63,7 @@ func (e *Engine) emitProduct(ctx context.Context, q querier, typ string, pk int6
 	if err != nil || !on {
 		return err
 	}
-	return e.emit(ctx, q, typ, `SELECT p.id AS subject, `+productJSON+` AS payload FROM products p WHERE p.pk = ?`, pk)
+	return e.emit(ctx, q, `SELECT ? AS type, p.id AS subject, `+productJSON+` AS payload FROM products p WHERE p.pk = ?`, typ, pk)
 }
 
 // emitJSON writes one event whose payload was rendered in Go (orders).
@@ -76,11 +76,12 @@ func (e *Engine) emitJSON(ctx context.Context, q querier, typ, subject string, v
 	if err != nil {
 		return err
 	}
-	return e.emit(ctx, q, typ, `SELECT ? AS subject, ? AS payload`, subject, string(b))
+	return e.emit(ctx, q, `SELECT ? AS type, ? AS subject, ? AS payload`, typ, subject, string(b))
 }
 
 // emitMoves writes the events of the moves writeMoves just applied: a
-// product.updated for each (the product after the change), and the alerts,
+// product.updated for each (the product after the change; product.created
+// for a new product's first stock), and the alerts,
 // edge-triggered: inventory.low_stock when stock crosses from above the
 // threshold to at or below it (re-armed when it rises above again), and
 // inventory.out_of_stock when it crosses to zero or below. Untracked
@@ -90,14 +91,14 @@ func (e *Engine) emitMoves(ctx context.Context, q querier) error {
 	if err != nil || !on {
 		return err
 	}
-	from := ` FROM temp.plan m JOIN main.products p ON p.pk = m.product_pk WHERE m.status = 'apply'`
+	from := ` FROM temp.plan m JOIN temp.moves mv ON mv.seq = m.seq JOIN main.products p ON p.pk = m.product_pk WHERE m.status = 'apply'`
 	for _, ev := range []struct{ typ, cond string }{
-		{"product.updated", ""},
-		{"inventory.low_stock", ` AND p.track_stock = 1 AND p.low_stock_threshold IS NOT NULL
+		{"coalesce(mv.event, 'product.updated')", ""},
+		{"'inventory.low_stock'", ` AND p.track_stock = 1 AND p.low_stock_threshold IS NOT NULL
 			AND m.before > p.low_stock_threshold AND m.after <= p.low_stock_threshold`},
-		{"inventory.out_of_stock", ` AND p.track_stock = 1 AND m.before > 0 AND m.after <= 0`},
+		{"'inventory.out_of_stock'", ` AND p.track_stock = 1 AND m.before > 0 AND m.after <= 0`},
 	} {
-		if err := e.emit(ctx, q, ev.typ, `SELECT p.id AS subject, `+productJSON+` AS payload`+from+ev.cond+` ORDER BY m.seq`); err != nil {
+		if err := e.emit(ctx, q, `SELECT `+ev.typ+` AS type, p.id AS subject, `+productJSON+` AS payload`+from+ev.cond+` ORDER BY m.seq`); err != nil {
 			return err
 		}
 	}

@@ -71,7 +71,7 @@ func (e *Engine) ImportProducts(ctx context.Context, src inventory.CatalogueRead
 		return rep, translate(err)
 	}
 	start := time.Now()
-	if err := e.stageCatalogue(ctx, conn, src, &rep); err != nil {
+	if err := e.stageCatalogue(ctx, conn, src, o, &rep); err != nil {
 		return rep, translate(err)
 	}
 	e.logf("catalogue import: staged %d rows in %v", rep.Rows, time.Since(start).Round(time.Millisecond))
@@ -114,6 +114,9 @@ func (e *Engine) ImportProducts(ctx context.Context, src inventory.CatalogueRead
 	rep.Applied = true
 	e.logf("catalogue import: committed in %v", time.Since(start).Round(time.Millisecond))
 	if rep.Problems > 0 {
+		if rep.Changed+rep.Unchanged == 0 {
+			return rep, inventory.Invalidf("%s: every row was rejected (%d problem(s)); nothing was changed", o.Name, rep.Problems)
+		}
 		return rep, inventory.Partialf("%s: %d row(s) rejected, the other rows imported", o.Name, rep.Rejected)
 	}
 	return rep, nil
@@ -121,7 +124,7 @@ func (e *Engine) ImportProducts(ctx context.Context, src inventory.CatalogueRead
 
 // stageCatalogue streams the file into temp.cat and the problems found while
 // reading into temp.problems, holding no lock on the database.
-func (e *Engine) stageCatalogue(ctx context.Context, conn *sql.Conn, src inventory.CatalogueReader, rep *inventory.ImportReport) error {
+func (e *Engine) stageCatalogue(ctx context.Context, conn *sql.Conn, src inventory.CatalogueReader, o inventory.ImportOptions, rep *inventory.ImportReport) error {
 	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // writes temp tables only
 	if err != nil {
 		return err
@@ -158,6 +161,9 @@ func (e *Engine) stageCatalogue(ctx context.Context, conn *sql.Conn, src invento
 			continue
 		}
 		f := rec.Fields
+		if o.NoStock {
+			f.Stock = nil
+		}
 		if err := checkFields(&f); err != nil {
 			var de *inventory.Error
 			if !errors.As(err, &de) {
@@ -359,23 +365,12 @@ func (e *Engine) catalogueWrite(ctx context.Context, tx *sql.Tx, o inventory.Imp
 		    sku = c.sku, updated_at = ?
 		  FROM temp.cat c WHERE c.action = 'update' AND c.rejected = 0 AND products.pk = c.pk`, []any{now}},
 		{`DELETE FROM temp.moves`, nil},
-		{`INSERT INTO temp.moves (seq, row, sku_in, sku_key, is_set, value)
-		  SELECT seq, row, sku, sku_key, 1, stock FROM temp.cat WHERE stock IS NOT NULL AND rejected = 0 ORDER BY seq`, nil},
+		{`INSERT INTO temp.moves (seq, row, sku_in, sku_key, is_set, value, event)
+		  SELECT seq, row, sku, sku_key, 1, stock, CASE WHEN action = 'create' THEN 'product.created' END
+		  FROM temp.cat WHERE stock IS NOT NULL AND rejected = 0 ORDER BY seq`, nil},
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s.sql, s.args...); err != nil {
-			return translate(err)
-		}
-	}
-	if on, err := e.webhooksOn(ctx, tx); err != nil {
-		return translate(err)
-	} else if on {
-		if err := e.emit(ctx, tx, "product.created", `SELECT p.id AS subject, `+productJSON+` AS payload
-			FROM temp.cat c JOIN main.products p ON p.id = c.id WHERE c.action = 'create' AND c.rejected = 0 ORDER BY c.seq`); err != nil {
-			return translate(err)
-		}
-		if err := e.emit(ctx, tx, "product.updated", `SELECT p.id AS subject, `+productJSON+` AS payload
-			FROM temp.cat c JOIN main.products p ON p.pk = c.pk WHERE c.action = 'update' AND c.rejected = 0 ORDER BY c.seq`); err != nil {
 			return translate(err)
 		}
 	}
@@ -384,6 +379,20 @@ func (e *Engine) catalogueWrite(ctx context.Context, tx *sql.Tx, o inventory.Imp
 	}
 	if err := e.writeMoves(ctx, tx, o.Reason, "import:"+o.Name, ""); err != nil {
 		return translate(err)
+	}
+	// Rows whose stock did not move still have their event: one per product,
+	// showing it after the whole row was applied.
+	if on, err := e.webhooksOn(ctx, tx); err != nil {
+		return translate(err)
+	} else if on {
+		if err := e.emit(ctx, tx, `SELECT CASE c.action WHEN 'create' THEN 'product.created' ELSE 'product.updated' END AS type,
+			p.id AS subject, `+productJSON+` AS payload
+			FROM temp.cat c JOIN main.products p ON p.store_id = ? AND p.sku_key = c.sku_key AND p.deleted_at IS NULL
+			WHERE c.action IN ('create', 'update') AND c.rejected = 0
+			  AND NOT EXISTS (SELECT 1 FROM temp.plan pl WHERE pl.seq = c.seq AND pl.status = 'apply')
+			ORDER BY c.seq`, e.store); err != nil {
+			return translate(err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE main.products SET allow_backorder = 0, updated_at = ?
 		FROM temp.cat c WHERE c.action = 'update' AND c.rejected = 0 AND c.backorder = 0 AND products.pk = c.pk`, now); err != nil {

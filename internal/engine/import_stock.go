@@ -120,7 +120,7 @@ func (e *Engine) ImportStock(ctx context.Context, src inventory.StockReader, o i
 	applyStart := time.Now()
 
 	hash := src.Hash()
-	if o.Mode == inventory.ModeAdjust && !o.Force && !o.DryRun {
+	if o.Mode == inventory.ModeAdjust && !o.Force { // a dry run says so too: it is the pre-check
 		var name string
 		var at int64
 		err := tx.QueryRowContext(ctx, `SELECT name, created_at FROM imports WHERE store_id = ? AND hash = ? AND mode = 'adjust' ORDER BY created_at DESC LIMIT 1`,
@@ -198,6 +198,9 @@ func (e *Engine) ImportStock(ctx context.Context, src inventory.StockReader, o i
 		return rep, err
 	}
 	if rep.Problems > 0 {
+		if rep.Changed+rep.Unchanged == 0 {
+			return rep, inventory.Invalidf("%s: every row was rejected (%d problem(s)); nothing was changed", o.Name, rep.Problems)
+		}
 		return rep, inventory.Partialf("%s: %d row(s) rejected, %d change(s) applied", o.Name, rep.Rejected, rep.Changed)
 	}
 	return rep, nil
@@ -251,6 +254,15 @@ func (e *Engine) stage(ctx context.Context, conn *sql.Conn, src inventory.StockR
 		}
 		if blankOK && strings.TrimSpace(rec.Qty) == "" {
 			rep.SkippedBlank++
+			continue
+		}
+		if isSet && strings.HasPrefix(strings.TrimSpace(rec.Qty), "+") {
+			// "+5" in a file of stock levels is most likely a delta file
+			// imported in the wrong mode: setting stock to 5 would be wrong.
+			if _, err := problem.ExecContext(ctx, rec.Row, src.QtyColumn(), rec.Qty,
+				"a + sign in a set-mode file looks like a delta: import the file with --mode adjust, or drop the sign"); err != nil {
+				return err
+			}
 			continue
 		}
 		q, err := inventory.ParseQuantity(rec.Qty)

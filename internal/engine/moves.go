@@ -23,7 +23,8 @@ CREATE TEMP TABLE IF NOT EXISTS moves (
     product_pk INTEGER,
     is_set     INTEGER NOT NULL, -- 1: value is the new stock; 0: value is a delta
     value      INTEGER NOT NULL,
-    clamp      INTEGER NOT NULL DEFAULT 0
+    clamp      INTEGER NOT NULL DEFAULT 0,
+    event      TEXT              -- the product event of the change; NULL: product.updated
 );
 -- What resolveMoves decided for each move (seq = moves.seq).
 CREATE TEMP TABLE IF NOT EXISTS plan (
@@ -47,6 +48,7 @@ type move struct {
 	reason    string
 	source    string
 	ref       string
+	event     string // "" = product.updated; a new product's first stock: product.created
 }
 
 // resetMoves makes sure temp.moves exists on this connection and is empty.
@@ -144,8 +146,12 @@ func insertMove(ctx context.Context, q querier, m move) error {
 	} else {
 		key = m.skuKey
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO temp.moves (row, sku_key, product_pk, is_set, value, clamp) VALUES (?,?,?,?,?,?)`,
-		m.row, key, pk, m.isSet, m.value, m.clamp)
+	var event any
+	if m.event != "" {
+		event = m.event
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO temp.moves (row, sku_key, product_pk, is_set, value, clamp, event) VALUES (?,?,?,?,?,?,?)`,
+		m.row, key, pk, m.isSet, m.value, m.clamp, event)
 	return err
 }
 

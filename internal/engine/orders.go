@@ -94,7 +94,13 @@ func cartRefusal(rep inventory.CartReport, what string) error {
 		return &inventory.CartError{Err: inventory.Invalidf("the cart has no lines"), Report: rep}
 	}
 	if rep.Invalid() {
-		return &inventory.CartError{Err: inventory.Invalidf("%s: a line has an invalid quantity (a whole number of 1 or more is needed)", what), Report: rep}
+		var bad []string
+		for _, l := range rep.Lines {
+			if l.Reason == inventory.ReasonInvalidQuantity {
+				bad = append(bad, l.SKU)
+			}
+		}
+		return &inventory.CartError{Err: inventory.Invalidf("%s: invalid quantity for %s (a whole number of 1 or more is needed)", what, strings.Join(bad, ", ")), Report: rep}
 	}
 	var short []string
 	for _, l := range rep.Lines {
@@ -350,13 +356,14 @@ func (e *Engine) CreateOrder(ctx context.Context, req inventory.OrderRequest) (i
 			// resolveCart checked under this same lock; this is the engine's last line.
 			return inventory.Insufficientf("order: stock changed while it was being placed; nothing was deducted")
 		}
-		if err := e.writeMoves(ctx, tx, "order", "cli", id); err != nil {
-			return err
-		}
 		if resPK != 0 {
+			// Consumed before the stock moves, so their events show the units as no longer held.
 			if _, err := tx.ExecContext(ctx, `UPDATE reservations SET status = 'consumed', updated_at = ? WHERE pk = ?`, now, resPK); err != nil {
 				return err
 			}
+		}
+		if err := e.writeMoves(ctx, tx, "order", "cli", id); err != nil {
+			return err
 		}
 		if res.Order, err = e.order(ctx, tx, id); err != nil {
 			return err
@@ -372,13 +379,13 @@ func (e *Engine) order(ctx context.Context, q querier, ref string) (inventory.Or
 	var pk, number, created, updated int64
 	var ext, resID sql.NullString
 	ref = strings.TrimSpace(ref)
-	err := q.QueryRowContext(ctx, `SELECT pk, id, store_id, order_number, external_id, status, total, reservation_id, created_at, updated_at
-		FROM orders WHERE store_id = ?1 AND (id = ?2 OR external_id = ?2 OR printf('ORD-%06d', order_number) = upper(?2))
-		ORDER BY id = ?2 DESC LIMIT 1`, e.store, ref).
-		Scan(&pk, &o.ID, &o.StoreID, &number, &ext, &o.Status, &o.Total, &resID, &created, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return o, inventory.NotFoundf("no order %q in store %q (give its id, ORD- number or external id)", ref, e.store)
+	id, err := e.orderID(ctx, q, ref)
+	if err != nil {
+		return o, err
 	}
+	err = q.QueryRowContext(ctx, `SELECT pk, id, store_id, order_number, external_id, status, total, reservation_id, created_at, updated_at
+		FROM orders WHERE id = ?`, id).
+		Scan(&pk, &o.ID, &o.StoreID, &number, &ext, &o.Status, &o.Total, &resID, &created, &updated)
 	if err != nil {
 		return o, err
 	}
@@ -401,6 +408,39 @@ func (e *Engine) order(ctx context.Context, q querier, ref string) (inventory.Or
 	return o, rows.Err()
 }
 
+// orderID resolves an order reference with indexed lookups: the order id
+// first; then its number (ORD-000042) and the storefront's external id. When
+// a number and an external id name two different orders, the reference is
+// ambiguous and refused rather than guessed.
+func (e *Engine) orderID(ctx context.Context, q querier, ref string) (string, error) {
+	var id string
+	err := q.QueryRowContext(ctx, `SELECT id FROM orders WHERE id = ? AND store_id = ?`, ref, e.store).Scan(&id)
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return id, err
+	}
+	var byNumber, byExternal string
+	var n int64
+	if _, serr := fmt.Sscanf(strings.ToUpper(ref), "ORD-%d", &n); serr == nil && inventory.OrderNumber(n) == strings.ToUpper(ref) {
+		err := q.QueryRowContext(ctx, `SELECT id FROM orders WHERE store_id = ? AND order_number = ?`, e.store, n).Scan(&byNumber)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return "", err
+		}
+	}
+	err = q.QueryRowContext(ctx, `SELECT id FROM orders WHERE store_id = ? AND external_id = ?`, e.store, ref).Scan(&byExternal)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	switch {
+	case byNumber != "" && byExternal != "" && byNumber != byExternal:
+		return "", inventory.Conflictf("%q is both an order number (%s) and another order's external id (%s); give the order id", ref, byNumber, byExternal)
+	case byNumber != "":
+		return byNumber, nil
+	case byExternal != "":
+		return byExternal, nil
+	}
+	return "", inventory.NotFoundf("no order %q in store %q (give its id, ORD- number or external id)", ref, e.store)
+}
+
 // GetOrder returns one order.
 func (e *Engine) GetOrder(ctx context.Context, ref string) (inventory.Order, error) {
 	var o inventory.Order
@@ -414,6 +454,12 @@ func (e *Engine) GetOrder(ctx context.Context, ref string) (inventory.Order, err
 // ListOrders lists orders in creation order.
 func (e *Engine) ListOrders(ctx context.Context, status string, limit, offset int) ([]inventory.Order, error) {
 	var out []inventory.Order
+	status = strings.ToLower(strings.TrimSpace(status))
+	switch status {
+	case "", "paid", "fulfilled", "cancelled":
+	default:
+		return nil, inventory.Invalidf("--status %q must be paid, fulfilled or cancelled", status)
+	}
 	if limit <= 0 {
 		limit = -1
 	}

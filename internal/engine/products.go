@@ -336,14 +336,15 @@ func (e *Engine) create(ctx context.Context, q querier, f inventory.ProductField
 	if err != nil {
 		return row{}, err
 	}
-	if err := e.emitProduct(ctx, q, "product.created", r.pk); err != nil {
-		return row{}, err
-	}
 	if f.Stock != nil && *f.Stock != 0 {
-		if _, err := e.applyOne(ctx, q, r, move{isSet: true, value: *f.Stock, reason: "created", source: source}); err != nil {
+		// The first stock goes through the ledger; its event is the product.created.
+		if _, err := e.applyOne(ctx, q, r, move{isSet: true, value: *f.Stock, reason: "created", source: source, event: "product.created"}); err != nil {
 			return row{}, err
 		}
 		return e.find(ctx, q, r.ID)
+	}
+	if err := e.emitProduct(ctx, q, "product.created", r.pk); err != nil {
+		return row{}, err
 	}
 	return r, nil
 }
@@ -503,8 +504,11 @@ func (e *Engine) updateTx(ctx context.Context, tx querier, r row, f inventory.Pr
 		if _, err := tx.ExecContext(ctx, `UPDATE products SET `+strings.Join(set, ", ")+` WHERE pk = ?`, args...); err != nil {
 			return row{}, err
 		}
-		if err := e.emitProduct(ctx, tx, "product.updated", r.pk); err != nil {
-			return row{}, err
+		if f.Stock == nil || *f.Stock == r.Stock {
+			// (a stock change below sends the one product.updated, after both)
+			if err := e.emitProduct(ctx, tx, "product.updated", r.pk); err != nil {
+				return row{}, err
+			}
 		}
 	}
 	if f.Stock != nil && *f.Stock != r.Stock {

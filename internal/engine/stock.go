@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/inv-cli/inv/internal/inventory"
@@ -164,6 +165,15 @@ func (e *Engine) History(ctx context.Context, ref string, limit int) ([]inventor
 	var out []inventory.Movement
 	err := e.readTx(ctx, func(tx *sql.Tx) error {
 		r, err := e.find(ctx, tx, ref)
+		if errors.Is(err, inventory.ErrNotFound) {
+			// A deleted product keeps its ledger: show it by id or SKU.
+			var pk int64
+			var id string
+			if derr := tx.QueryRowContext(ctx, `SELECT pk, id FROM products WHERE store_id = ? AND deleted_at IS NOT NULL
+				AND (id = ? OR sku_key = ?) ORDER BY deleted_at DESC LIMIT 1`, e.store, strings.TrimSpace(ref), inventory.SKUKey(ref)).Scan(&pk, &id); derr == nil {
+				r, err = row{pk: pk, Product: inventory.Product{ID: id}}, nil
+			}
+		}
 		if err != nil {
 			return err
 		}

@@ -112,9 +112,13 @@ type queue struct{ e *Engine }
 // lease keeps a job that one process is sending away from another.
 const lease = 30 * time.Second
 
-func (q queue) Due(ctx context.Context, all bool, limit int) ([]webhook.Job, error) {
+func (q queue) Due(ctx context.Context, all bool, skip []string, limit int) ([]webhook.Job, error) {
 	e := q.e
 	var jobs []webhook.Job
+	if skip == nil {
+		skip = []string{}
+	}
+	skipJSON, _ := json.Marshal(skip)
 	err := e.writeTx(ctx, func(tx *sql.Tx) error {
 		now := time.Now().UnixMilli()
 		rows, err := tx.QueryContext(ctx, `SELECT q.webhook_pk, q.event_pk, w.id, w.url, w.secret, ev.id, ev.type, ev.store_id, ev.payload, ev.created_at, q.attempts
@@ -123,7 +127,8 @@ func (q queue) Due(ctx context.Context, all bool, limit int) ([]webhook.Job, err
 			  AND (? OR q.next_attempt_at <= ?)
 			  AND NOT EXISTS (SELECT 1 FROM webhook_queue q2 WHERE q2.webhook_pk = q.webhook_pk AND q2.subject = q.subject
 			                  AND q2.state = 'pending' AND q2.event_pk < q.event_pk)
-			ORDER BY q.event_pk LIMIT ?`, e.store, all, now, limit)
+			  AND NOT EXISTS (SELECT 1 FROM json_each(?) s WHERE s.value = q.webhook_pk || ':' || q.event_pk)
+			ORDER BY q.event_pk LIMIT ?`, e.store, all, now, string(skipJSON), limit)
 		if err != nil {
 			return err
 		}

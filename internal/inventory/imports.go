@@ -46,6 +46,7 @@ type ImportOptions struct {
 	SkipUnknown bool
 	OnDuplicate string
 	Force       bool // re-apply a delta file already imported
+	NoStock     bool // catalogue imports: leave stock alone, whatever the file says
 	Reason      string
 }
 

@@ -15,6 +15,11 @@ const progressInterval = 100 * time.Millisecond
 
 const progressBarWidth = 24
 
+// progressDelay: nothing is drawn for work that ends sooner. A small file
+// leaves no bar behind, and the messages printed as it starts stay on lines
+// of their own.
+const progressDelay = 300 * time.Millisecond
+
 // Progress is a one-line progress bar on stderr, redrawn in place with "\r"
 // at most about ten times a second. A disabled Progress (and a nil one)
 // writes nothing at all; callers enable it only when stderr is a terminal
@@ -25,6 +30,7 @@ type Progress struct {
 	total   int64 // <= 0: unknown, no bar or percent
 	enabled bool
 	now     func() time.Time // the clock; tests replace it
+	start   time.Time
 
 	mu     sync.Mutex
 	n      int64
@@ -38,7 +44,7 @@ type Progress struct {
 // NewProgress returns a progress bar labelled label counting up to total
 // (0 or less when unknown), drawn on w only if enabled.
 func NewProgress(w io.Writer, label string, total int64, enabled bool) *Progress {
-	return &Progress{w: w, label: label, total: total, enabled: enabled && w != nil, now: time.Now}
+	return &Progress{w: w, label: label, total: total, enabled: enabled && w != nil, now: time.Now, start: time.Now()}
 }
 
 // Progress returns a progress bar on the printer's stderr, drawn only when
@@ -80,8 +86,10 @@ func (p *Progress) Done() {
 	if p.closed {
 		return
 	}
-	p.draw(p.now())
-	p.write("\n")
+	if p.drawn { // (work that finished before the bar was due drew nothing to end)
+		p.draw(p.now())
+		p.write("\n")
+	}
 	p.closed = true
 }
 
@@ -116,6 +124,9 @@ func (p *Progress) tick() {
 		return
 	}
 	now := p.now()
+	if !p.drawn && now.Sub(p.start) < progressDelay {
+		return
+	}
 	if p.drawn && now.Sub(p.last) < progressInterval {
 		return
 	}

@@ -22,6 +22,7 @@ func (c *fakeClock) now() time.Time {
 func newTestProgress(w io.Writer, label string, total int64, enabled bool, step time.Duration) *Progress {
 	p := NewProgress(w, label, total, enabled)
 	p.now = (&fakeClock{t: time.Unix(0, 0), step: step}).now
+	p.start = time.Unix(0, 0)
 	return p
 }
 
@@ -146,10 +147,24 @@ func TestPrinterProgressOnlyOnATerminalAndNotQuiet(t *testing.T) {
 		var w bytes.Buffer
 		p := &Printer{Out: io.Discard, Err: &w, ErrTTY: c.errTTY, Quiet: c.quiet}
 		bar := p.Progress("importing", 2)
+		bar.start = bar.start.Add(-time.Second) // long-running work: the bar is due
 		bar.Add(2)
 		bar.Done()
 		if got := w.Len() > 0; got != c.draws {
 			t.Errorf("ErrTTY %v, Quiet %v: drew %v, want %v (%q)", c.errTTY, c.quiet, got, c.draws, w.String())
 		}
+	}
+}
+
+// Work that ends before the bar is due leaves nothing on the terminal, not
+// even an empty line: a small import's messages stay clean.
+func TestProgressQuickWorkDrawsNothing(t *testing.T) {
+	var w bytes.Buffer
+	p := newTestProgress(&w, "reading", 1000, true, time.Millisecond)
+	p.Add(500)
+	p.Add(500)
+	p.Done()
+	if w.Len() != 0 {
+		t.Errorf("a 2ms job drew %q", w.String())
 	}
 }

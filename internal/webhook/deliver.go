@@ -23,8 +23,9 @@ type Result struct {
 type Queue interface {
 	// Due returns jobs that may be attempted now: for each endpoint and
 	// subject only the oldest pending event, so a product's events go out in
-	// the order they happened. With all, backoff waits are ignored.
-	Due(ctx context.Context, all bool, limit int) ([]Job, error)
+	// the order they happened. With all, backoff waits are ignored. Jobs
+	// whose key (Job.Key) is in skip are left out.
+	Due(ctx context.Context, all bool, skip []string, limit int) ([]Job, error)
 	// NextDue is the earliest time a pending job may be attempted.
 	NextDue(ctx context.Context) (time.Time, bool, error)
 	// Record stores an attempt; a failed job is tried again at retryAt.
@@ -117,20 +118,14 @@ func Deliver(ctx context.Context, q Queue, c *Client, o Options) (Summary, error
 	deadline := o.Now().Add(o.Budget)
 	// In All mode each event is tried once per run: one that failed is not
 	// tried again (its later events wait, by the queue's ordering).
-	blocked := map[[2]int64]bool{}
+	var blocked []string
 	for o.Now().Before(deadline) {
 		if err := ctx.Err(); err != nil {
 			return s, err
 		}
-		jobs, err := q.Due(ctx, o.All, 200)
+		todo, err := q.Due(ctx, o.All, blocked, 200)
 		if err != nil {
 			return s, err
-		}
-		var todo []Job
-		for _, j := range jobs {
-			if !blocked[[2]int64{j.WebhookPK, j.EventPK}] {
-				todo = append(todo, j)
-			}
 		}
 		if len(todo) == 0 {
 			if o.All {
@@ -149,8 +144,10 @@ func Deliver(ctx context.Context, q Queue, c *Client, o Options) (Summary, error
 			if !o.Now().Before(deadline) {
 				break
 			}
-			attemptCtx := ctx
+			// The budget bounds a hanging receiver too, not only the start of attempts.
+			attemptCtx, cancel := context.WithDeadline(ctx, deadline)
 			r := c.Send(attemptCtx, j)
+			cancel()
 			s.Attempts++
 			retry := o.Now().Add(Backoff(j.Attempts+1, rand.Float64))
 			if r.Delivered {
@@ -158,7 +155,7 @@ func Deliver(ctx context.Context, q Queue, c *Client, o Options) (Summary, error
 			} else {
 				s.Failed++
 				if o.All {
-					blocked[[2]int64{j.WebhookPK, j.EventPK}] = true
+					blocked = append(blocked, j.Key())
 				}
 			}
 			if err := q.Record(context.WithoutCancel(ctx), j, r, retry); err != nil {

@@ -89,6 +89,9 @@ type Job struct {
 	Attempts           int // attempts made before this one
 }
 
+// Key names a job (endpoint and event) for Queue.Due's skip list.
+func (j Job) Key() string { return fmt.Sprintf("%d:%d", j.WebhookPK, j.EventPK) }
+
 // Body is the JSON posted for an event. The guides call the type "type";
 // their sample handler reads "event": both are sent.
 func Body(j Job) []byte {

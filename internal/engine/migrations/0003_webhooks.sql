@@ -1,6 +1,6 @@
 -- Webhook endpoints.
 CREATE TABLE webhooks (
-    pk                INTEGER PRIMARY KEY,
+    pk                INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: the delivery log points at it
     id                TEXT    NOT NULL UNIQUE,
     store_id          TEXT    NOT NULL,
     url               TEXT    NOT NULL,
