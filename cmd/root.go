@@ -151,6 +151,10 @@ func groupOnly(f *Factory, c *cobra.Command) {
 // later errors are not usage errors) and gives the work the command's context.
 func runE(f *Factory, fn func(ctx context.Context, cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
+		if fl := cmd.Flags().Lookup("idempotency-key"); fl != nil && fl.Changed && cmd.Annotations["idempotent"] != "true" {
+			// Silently ignoring it would let a retry wrapper apply twice.
+			return usagef(fmt.Errorf("--idempotency-key applies to stock set and stock adjust; orders use --id, imports of delta files are refused when repeated"))
+		}
 		f.ran = true
 		return fn(cmd.Context(), cmd, args)
 	}

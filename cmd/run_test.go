@@ -211,21 +211,18 @@ func TestOutputModes(t *testing.T) {
 		wantMatch(t, "stdout", pipe.out, `\Atime,delta,stock,reason,source,actor,ref\n[0-9TZ:.-]+,\+50,50,created,cli,tester,\n\z`)
 	})
 
-	t.Run("a title with a newline, a tab and an escape sequence", func(t *testing.T) {
+	t.Run("a title with a newline, a tab and an escape sequence is refused", func(t *testing.T) {
+		// Control characters would break TSV rows and could drive a terminal;
+		// they are refused at the door (the printers also neutralise them:
+		// see internal/output's tests).
 		e := newInvEnv(t)
-		e.must("product", "create", "--title", "Two\nLines\tTabbed \x1b[31mred", "--sku", "CTRL-1")
-		// In a pipe: still one line per row, the tab and newline are spaces.
-		r := e.run("product", "list", "--no-headers")
-		wantMatch(t, "tsv", r.out, `\ACTRL-1\tTwo Lines Tabbed \x1b\[31mred\t0\t[^\n]*\n\z`)
-		// On a terminal: one line per row, and data cannot drive the terminal.
-		r = e.runWith(runOpts{stdoutTTY: true}, "product", "list", "--no-headers")
-		if strings.Contains(r.out, "\x1b") {
-			t.Errorf("an escape sequence from the data reached the terminal:\n%q", r.out)
+		r := e.run("product", "create", "--title", "Two\nLines\tTabbed \x1b[31mred", "--sku", "CTRL-1")
+		if r.code != 2 || !strings.Contains(r.errOut, "control character") {
+			t.Fatalf("want exit 2 naming the control character, got %s", r)
 		}
-		wantMatch(t, "table", r.out, `(?m)^\W*CTRL-1\W+Two Lines Tabbed \W*\[31mred\W`)
-		// CSV keeps the value, quoted as RFC 4180 says.
-		r = e.run("product", "list", "-o", "csv", "--no-headers")
-		wantMatch(t, "csv", r.out, "\\ACTRL-1,\"Two\nLines\tTabbed \x1b\\[31mred\",0,")
+		if l := e.run("product", "list", "--no-headers"); l.out != "" {
+			t.Errorf("a refused product was created: %q", l.out)
+		}
 	})
 
 	t.Run("a stock change: the table on stdout, the message on stderr", func(t *testing.T) {

@@ -81,6 +81,7 @@ you saw (compare-and-set); otherwise nothing changes and inv exits 4.`,
 			return changeStock(ctx, f, cmd, ch)
 		}),
 	}
+	c.Annotations = map[string]string{"idempotent": "true"}
 	c.Flags().Int64Var(&o.expect, "expect", 0, "change only if stock is exactly this now (compare-and-set)")
 	c.Flags().StringVar(&o.reason, "reason", "", `why, for the ledger (default "set")`)
 	allowNegativeArgs(c)
@@ -107,6 +108,7 @@ zero with --clamp.`,
 			return changeStock(ctx, f, cmd, inventory.StockChange{Ref: args[0], Delta: d, Reason: o.reason, Clamp: o.clamp})
 		}),
 	}
+	c.Annotations = map[string]string{"idempotent": "true"}
 	c.Flags().StringVar(&o.reason, "reason", "", `why, for the ledger (default "adjust")`)
 	c.Flags().BoolVar(&o.clamp, "clamp", false, "stop at zero instead of refusing a change below it")
 	allowNegativeArgs(c)

@@ -82,7 +82,7 @@ func readCartJSON(b []byte) ([]inventory.CartLine, error) {
 		}
 		n, err := inventory.ParseCartQuantity(q)
 		if err != nil {
-			l.QuantityErr = q
+			l.QuantityErr = err.Error()
 		}
 		l.Quantity = n
 		if p := strings.Trim(strings.TrimSpace(string(it.UnitPrice)), `"`); p != "" && p != "null" {
@@ -129,7 +129,7 @@ func readCartCSV(b []byte) ([]inventory.CartLine, error) {
 		}
 		n, err := inventory.ParseCartQuantity(cell(qtyIdx))
 		if err != nil {
-			l.QuantityErr = cell(qtyIdx)
+			l.QuantityErr = err.Error()
 		}
 		l.Quantity = n
 		lines = append(lines, l)

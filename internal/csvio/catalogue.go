@@ -111,6 +111,7 @@ type CatalogueReader struct {
 	dec     rowDecoder
 	out     []catalogueRow // the current batch, decoded by gocsv
 	lines   []int          // the line each row of out starts on
+	stray   []string       // per row of out: why its cells cannot be trusted, or ""
 	next    int            // the next row of out to interpret
 	skipped int
 	err     error
@@ -199,6 +200,10 @@ func (c *CatalogueReader) Next() (inventory.CatalogueRecord, error) {
 		for c.next < len(c.out) {
 			i := c.next
 			c.next++
+			if c.stray[i] != "" {
+				return inventory.CatalogueRecord{Row: c.lines[i], SKU: strings.TrimSpace(c.out[i].SKU),
+					Problems: []inventory.Problem{{Row: c.lines[i], Reason: c.stray[i]}}}, nil
+			}
 			if out, ok := c.interpret(c.lines[i], &c.out[i]); ok {
 				return out, nil
 			}
@@ -215,6 +220,7 @@ func (c *CatalogueReader) Next() (inventory.CatalogueRecord, error) {
 func (c *CatalogueReader) fill() {
 	c.dec.rows = c.dec.rows[:1]
 	c.lines = c.lines[:0]
+	c.stray = c.stray[:0]
 	c.out, c.next = c.out[:0], 0
 	for len(c.dec.rows) <= catalogueBatch {
 		rec, err := c.src.csv.Read()
@@ -227,13 +233,24 @@ func (c *CatalogueReader) fill() {
 			break
 		}
 		line, _ := c.src.csv.FieldPos(0)
+		stray := ""
 		if len(rec) > len(c.src.header) {
-			// Cells beyond the header have no column; past it, the rewritten
-			// header names the columns the file lacks.
+			// Non-empty cells past the header mean a value held the delimiter
+			// unquoted (a price of 1,299.00): every later value would be in
+			// the wrong column. Trailing empty cells are harmless.
+			for _, extra := range rec[len(c.src.header):] {
+				if strings.TrimSpace(extra) != "" {
+					stray = fmt.Sprintf("the row has %d cells but the header has %d: a value containing the delimiter %q must be quoted",
+						len(rec), len(c.src.header), string(c.src.delim))
+					break
+				}
+			}
+			// Past the header, the rewritten header names the columns the file lacks.
 			rec = rec[:len(c.src.header)]
 		}
 		c.dec.rows = append(c.dec.rows, slices.Clone(rec))
 		c.lines = append(c.lines, line)
+		c.stray = append(c.stray, stray)
 	}
 	if len(c.dec.rows) == 1 {
 		return

@@ -402,15 +402,19 @@ func TestCatalogueDelimiterOption(t *testing.T) {
 }
 
 func TestCatalogueLongAndShortRows(t *testing.T) {
-	// Cells past the header belong to no column, even the columns the file
-	// lacks; missing cells are empty.
-	in := []byte("sku,title\nA,Mug,extra,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23\nB\n")
+	// Non-empty cells past the header mean an unquoted delimiter: the row is
+	// refused, not read with every value shifted. Trailing empty cells are
+	// fine, and cells past the header never land in columns the file lacks.
+	in := []byte("sku,title\nA,Mug,extra,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23\nB\nC,Cup,,\n")
 	got, _ := readCatalogue(t, in, csvio.CatalogueOptions{})
-	if len(got) != 2 {
+	if len(got) != 3 {
 		t.Fatalf("got %+v", got)
 	}
-	if got[0].Title != "Mug" || got[0].Price != nilv || got[0].Stock != nilv || got[0].Track != nilv || got[0].Status != nilv || len(got[0].Problems) != 0 {
+	if len(got[0].Problems) != 1 || !strings.Contains(got[0].Problems[0].Reason, "must be quoted") {
 		t.Errorf("long row: %+v", got[0])
+	}
+	if got[2].Title != "Cup" || got[2].Price != nilv || got[2].Stock != nilv || len(got[2].Problems) != 0 {
+		t.Errorf("row with trailing empty cells: %+v", got[2])
 	}
 	if got[1].Title != nilv || len(got[1].Problems) != 1 || got[1].Problems[0].Column != "title" {
 		t.Errorf("short row: %+v", got[1])

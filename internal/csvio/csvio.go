@@ -86,6 +86,13 @@ func openSource(r io.Reader, delim rune) (*source, error) {
 	if err != nil {
 		return nil, readError(err)
 	}
+	for _, h := range rec {
+		if strings.Contains(h, "\r") {
+			// encoding/csv ends lines at LF only: a file with old-Mac CR line
+			// endings is one long header, and would import nothing, "successfully".
+			return nil, inventory.Invalidf(`the file's lines end with CR only (as old Mac spreadsheets save "CSV (Macintosh)"); save it as "CSV UTF-8" and import that`)
+		}
+	}
 	line, _ := cr.FieldPos(0)
 	return &source{
 		sum:        sum,

@@ -931,6 +931,48 @@ func TestEventPayloadOfCreateOrUpdateWithStock(t *testing.T) {
 	}
 }
 
+// A catalogue import is one change per row: each product event carries the
+// product as the import left it (all its columns, backorder turned off
+// included), and stock crossings raise the same alerts as everywhere else.
+func TestEventPayloadOfCatalogueImport(t *testing.T) {
+	ctx := context.Background()
+	e := evOpen(t)
+	rc := newEvReceiver(t)
+	evAddHook(t, e, rc.srv.URL, "*")
+	mustCreate(t, e, inventory.ProductFields{Title: ptr("Back"), SKU: ptr("BK"), Price: ptr("1.00"), Stock: ptr(int64(5)),
+		TrackStock: ptr(true), AllowBackorder: ptr(true)})
+	evTracked(t, e, "LOWER", 12, ptr(int64(10)), true)
+	evTracked(t, e, "TITLE", 7, nil, true)
+	csv := "title,sku,price,stock,allow backorder\n" +
+		"Back,BK,2.00,3,false\n" + // stock 5 → 3, backorder turned off
+		"Lower,LOWER,4.50,9,false\n" + // 12 → 9: low
+		"Renamed,TITLE,4.50,7,false\n" + // stock unchanged, title changed
+		"New,NEW,1.00,4,false\n" // created with stock 4
+	src, err := csvio.NewCatalogueReader(strings.NewReader(csv), csvio.CatalogueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := evMaxPK(t, e)
+	if _, err := e.ImportProducts(ctx, src, inventory.ImportOptions{Name: "catalogue.csv"}, inventory.ImportSink{}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, r := range evOutbox(t, e, before) {
+		sku, _ := r.payload["sku"].(string)
+		got[sku] = append(got[sku], r.typ)
+		evSameJSON(t, "catalogue import "+sku+" "+r.typ, r.payload, evProduct(t, e, r.subject))
+	}
+	want := map[string][]string{
+		"BK":    {"product.updated"},
+		"LOWER": {"product.updated", "inventory.low_stock"},
+		"TITLE": {"product.updated"},
+		"NEW":   {"product.created"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("catalogue import wrote %v\nwant %v", got, want)
+	}
+}
+
 // --- refused changes write nothing ------------------------------------------
 
 func TestEventsOfRefusedChangesDoNotExist(t *testing.T) {

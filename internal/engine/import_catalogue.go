@@ -364,6 +364,11 @@ func (e *Engine) catalogueWrite(ctx context.Context, tx *sql.Tx, o inventory.Imp
 		    description = coalesce(c.description, products.description), slug = coalesce(c.slug_given, products.slug),
 		    sku = c.sku, updated_at = ?
 		  FROM temp.cat c WHERE c.action = 'update' AND c.rejected = 0 AND products.pk = c.pk`, []any{now}},
+		// Backorder off, where stock is not negative now: before the moves, so
+		// their events show it.
+		{`UPDATE main.products SET allow_backorder = 0
+		  FROM temp.cat c WHERE c.action = 'update' AND c.rejected = 0 AND c.backorder = 0
+		    AND products.allow_backorder = 1 AND products.stock >= 0 AND products.pk = c.pk`, nil},
 		{`DELETE FROM temp.moves`, nil},
 		{`INSERT INTO temp.moves (seq, row, sku_in, sku_key, is_set, value, event)
 		  SELECT seq, row, sku, sku_key, 1, stock, CASE WHEN action = 'create' THEN 'product.created' END
@@ -394,8 +399,10 @@ func (e *Engine) catalogueWrite(ctx context.Context, tx *sql.Tx, o inventory.Imp
 			return translate(err)
 		}
 	}
+	// Backorder off where stock was negative: only now that the row's stock is set.
 	if _, err := tx.ExecContext(ctx, `UPDATE main.products SET allow_backorder = 0, updated_at = ?
-		FROM temp.cat c WHERE c.action = 'update' AND c.rejected = 0 AND c.backorder = 0 AND products.pk = c.pk`, now); err != nil {
+		FROM temp.cat c WHERE c.action = 'update' AND c.rejected = 0 AND c.backorder = 0
+		  AND products.allow_backorder = 1 AND products.pk = c.pk`, now); err != nil {
 		return translate(err)
 	}
 	err := tx.QueryRowContext(ctx, `SELECT

@@ -193,13 +193,18 @@ func (e *Engine) ImportStock(ctx context.Context, src inventory.StockReader, o i
 	}
 	rep.Applied = true
 	e.logf("import: committed in %v", time.Since(applyStart).Round(time.Millisecond))
-	// temp tables outlive the transaction on this connection
-	if err := e.reportChanges(ctx, conn, sink); err != nil {
-		return rep, err
+	// The import is committed: list all of it even if Ctrl-C arrives now,
+	// rather than end with "interrupted" over a change that was made.
+	// (temp tables outlive the transaction on this connection.)
+	if err := e.reportChanges(context.WithoutCancel(ctx), conn, sink); err != nil {
+		return rep, fmt.Errorf("%s was applied (%d changes), but listing them failed: %w", o.Name, rep.Changed, err)
 	}
 	if rep.Problems > 0 {
 		if rep.Changed+rep.Unchanged == 0 {
 			return rep, inventory.Invalidf("%s: every row was rejected (%d problem(s)); nothing was changed", o.Name, rep.Problems)
+		}
+		if o.Mode == inventory.ModeAdjust {
+			return rep, inventory.Partialf("%s: %d row(s) rejected, %d change(s) applied; the good rows' deltas are applied now: fix and import only the rejected rows, not the whole file again", o.Name, rep.Rejected, rep.Changed)
 		}
 		return rep, inventory.Partialf("%s: %d row(s) rejected, %d change(s) applied", o.Name, rep.Rejected, rep.Changed)
 	}

@@ -260,8 +260,11 @@ func (e *Engine) CreateOrder(ctx context.Context, req inventory.OrderRequest) (i
 			err := tx.QueryRowContext(ctx, `SELECT id FROM orders WHERE store_id = ? AND external_id = ?`, e.store, ext).Scan(&id)
 			if err == nil {
 				o, err := e.order(ctx, tx, id)
+				if err != nil {
+					return err
+				}
 				res.Order, res.Existing = o, true
-				return err
+				return e.sameOrder(ctx, tx, o, req.Lines)
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
@@ -300,33 +303,53 @@ func (e *Engine) CreateOrder(ctx context.Context, req inventory.OrderRequest) (i
 		if ext != "" {
 			extArg = ext
 		}
-		var orderItems []inventory.OrderItem
-		priceOf := map[*cartItem]string{}
-		for _, l := range req.Lines {
-			if l.UnitPrice == "" {
-				continue
-			}
-			p, err := inventory.ParsePrice(l.UnitPrice)
-			if err != nil {
-				return err
-			}
-			for _, it := range items {
-				if it.known && (l.ProductID == it.product.ID || inventory.SKUKey(l.SKU) == inventory.SKUKey(it.product.SKUOrID())) {
-					priceOf[it] = p
-				}
-			}
+		// One order line per product and unit price: two lines of the same
+		// product at different prices (a free gift) keep their own prices,
+		// while availability was checked on their sum.
+		type lineKey struct {
+			pk    int64
+			price string
 		}
+		var orderItems []inventory.OrderItem
+		var itemPK []int64
+		at := map[lineKey]int{}
+		byRef := map[string]*cartItem{}
 		for _, it := range items {
+			byRef["id:"+it.product.ID] = it
+			byRef["sku:"+inventory.SKUKey(it.product.SKUOrID())] = it
+		}
+		for _, l := range req.Lines {
+			it := byRef["id:"+strings.TrimSpace(l.ProductID)]
+			if l.ProductID == "" || it == nil {
+				it = byRef["sku:"+inventory.SKUKey(l.Ref())]
+			}
+			if it == nil {
+				it = byRef["id:"+strings.TrimSpace(l.Ref())]
+			}
+			if it == nil {
+				return fmt.Errorf("order line %q matches no resolved product", l.Ref())
+			}
 			price := it.product.Price
-			if p, ok := priceOf[it]; ok {
+			if l.UnitPrice != "" {
+				p, err := inventory.ParsePrice(l.UnitPrice)
+				if err != nil {
+					return err
+				}
 				price = p
 			}
-			var deducted int64
-			if it.product.TrackStock {
-				deducted = it.qty
+			k := lineKey{it.product.pk, price}
+			i, ok := at[k]
+			if !ok {
+				i = len(orderItems)
+				at[k] = i
+				orderItems = append(orderItems, inventory.OrderItem{ProductID: it.product.ID, SKU: it.product.SKUOrID(),
+					TitleSnapshot: it.product.Title, UnitPrice: price})
+				itemPK = append(itemPK, it.product.pk)
 			}
-			orderItems = append(orderItems, inventory.OrderItem{ProductID: it.product.ID, SKU: it.product.SKUOrID(),
-				TitleSnapshot: it.product.Title, Quantity: it.qty, UnitPrice: price, Deducted: deducted})
+			orderItems[i].Quantity += l.Quantity
+			if it.product.TrackStock {
+				orderItems[i].Deducted += l.Quantity
+			}
 		}
 		var pk int64
 		if err := tx.QueryRowContext(ctx, `INSERT INTO orders (id, store_id, order_number, external_id, status, total, reservation_id, created_at, updated_at)
@@ -336,14 +359,15 @@ func (e *Engine) CreateOrder(ctx context.Context, req inventory.OrderRequest) (i
 		if err := resetMoves(ctx, tx); err != nil {
 			return err
 		}
-		for i, it := range items {
-			oi := orderItems[i]
+		for i, oi := range orderItems {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO order_items (order_pk, line, product_pk, product_id, sku, title, quantity, unit_price, deducted)
-				VALUES (?,?,?,?,?,?,?,?,?)`, pk, i+1, it.product.pk, oi.ProductID, nullable(it.product.SKU), oi.TitleSnapshot, oi.Quantity, oi.UnitPrice, oi.Deducted); err != nil {
+				VALUES (?,?,?,?,?,?,?,?,?)`, pk, i+1, itemPK[i], oi.ProductID, oi.SKU, oi.TitleSnapshot, oi.Quantity, oi.UnitPrice, oi.Deducted); err != nil {
 				return err
 			}
-			if oi.Deducted > 0 {
-				if err := insertMove(ctx, tx, move{productPK: it.product.pk, value: -oi.Deducted}); err != nil {
+		}
+		for _, it := range items { // one move per product: the sum of its lines
+			if it.product.TrackStock {
+				if err := insertMove(ctx, tx, move{productPK: it.product.pk, value: -it.qty}); err != nil {
 					return err
 				}
 			}
@@ -371,6 +395,34 @@ func (e *Engine) CreateOrder(ctx context.Context, req inventory.OrderRequest) (i
 		return e.emitJSON(ctx, tx, "order.created", id, res.Order)
 	})
 	return res, err
+}
+
+// sameOrder refuses a repeated external id whose cart is not the order it
+// names: a replay is fine, a different order under a used id is a conflict
+// (like an idempotency key reused for another change).
+func (e *Engine) sameOrder(ctx context.Context, q querier, o inventory.Order, lines []inventory.CartLine) error {
+	want := map[string]int64{}
+	for _, it := range o.Items {
+		want[it.ProductID] += it.Quantity
+	}
+	got := map[string]int64{}
+	for _, l := range lines {
+		r, err := e.find(ctx, q, l.Ref())
+		if err != nil {
+			got["?"+l.Ref()] += l.Quantity
+			continue
+		}
+		got[r.ID] += l.Quantity
+	}
+	same := len(got) == len(want)
+	for k, v := range got {
+		same = same && want[k] == v
+	}
+	if !same {
+		return inventory.Conflictf("external id %q is already order %s with other lines; nothing was deducted (use a new id for a new order)",
+			*o.ExternalID, o.OrderNumber)
+	}
+	return nil
 }
 
 // order reads an order by id, order number (ORD-000042) or external id.

@@ -119,8 +119,9 @@ func (q queue) Due(ctx context.Context, all bool, skip []string, limit int) ([]w
 		skip = []string{}
 	}
 	skipJSON, _ := json.Marshal(skip)
-	err := e.writeTx(ctx, func(tx *sql.Tx) error {
-		now := time.Now().UnixMilli()
+	now := time.Now().UnixMilli()
+	// Finding due jobs reads (a backlog makes it slow); only claiming them writes.
+	err := e.readTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT q.webhook_pk, q.event_pk, w.id, w.url, w.secret, ev.id, ev.type, ev.store_id, ev.payload, ev.created_at, q.attempts
 			FROM webhook_queue q JOIN webhooks w ON w.pk = q.webhook_pk JOIN webhook_events ev ON ev.pk = q.event_pk
 			WHERE q.state = 'pending' AND w.is_active = 1 AND w.store_id = ?
@@ -128,7 +129,7 @@ func (q queue) Due(ctx context.Context, all bool, skip []string, limit int) ([]w
 			  AND NOT EXISTS (SELECT 1 FROM webhook_queue q2 WHERE q2.webhook_pk = q.webhook_pk AND q2.subject = q.subject
 			                  AND q2.state = 'pending' AND q2.event_pk < q.event_pk)
 			  AND NOT EXISTS (SELECT 1 FROM json_each(?) s WHERE s.value = q.webhook_pk || ':' || q.event_pk)
-			ORDER BY q.event_pk LIMIT ?`, e.store, all, now, string(skipJSON), limit)
+			ORDER BY q.webhook_pk, q.event_pk LIMIT ?`, e.store, all, now, string(skipJSON), limit)
 		if err != nil {
 			return err
 		}
@@ -145,21 +146,30 @@ func (q queue) Due(ctx context.Context, all bool, skip []string, limit int) ([]w
 			jobs = append(jobs, j)
 		}
 		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
+		return rows.Err()
+	})
+	if err != nil || all || len(jobs) == 0 {
+		return jobs, err // an operator's run ignores waits and leases alike
+	}
+	// Claim them: another process's run skips them for the lease. A job
+	// another process claimed in between is dropped here.
+	var claimed []webhook.Job
+	err = e.writeTx(ctx, func(tx *sql.Tx) error {
+		claimed = claimed[:0]
 		for _, j := range jobs {
-			if all {
-				break // an operator's run ignores waits and leases alike
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE webhook_queue SET next_attempt_at = ? WHERE webhook_pk = ? AND event_pk = ?`,
-				now+lease.Milliseconds(), j.WebhookPK, j.EventPK); err != nil {
+			res, err := tx.ExecContext(ctx, `UPDATE webhook_queue SET next_attempt_at = ?
+				WHERE webhook_pk = ? AND event_pk = ? AND state = 'pending' AND next_attempt_at <= ?`,
+				now+lease.Milliseconds(), j.WebhookPK, j.EventPK, now)
+			if err != nil {
 				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				claimed = append(claimed, j)
 			}
 		}
 		return nil
 	})
-	return jobs, err
+	return claimed, err
 }
 
 func (q queue) NextDue(ctx context.Context) (time.Time, bool, error) {
@@ -212,6 +222,9 @@ var UserAgent = "inv-webhooks/1"
 // spent. all ignores backoff waits and tries each pending event once.
 func (e *Engine) DeliverWebhooks(ctx context.Context, budget time.Duration, all bool) (inventory.DeliveryReport, error) {
 	var rep inventory.DeliveryReport
+	if budget <= 0 {
+		return rep, nil // delivery after commands is turned off
+	}
 	// Most commands run with nothing queued: say so with one read.
 	var pending bool
 	if err := e.readTx(ctx, func(tx *sql.Tx) error {

@@ -14,7 +14,7 @@ type CartLine struct {
 	SKU         string `json:"sku,omitempty"`
 	Quantity    int64  `json:"quantity"`
 	UnitPrice   string `json:"unitPrice,omitempty"`
-	QuantityErr string `json:"-"`
+	QuantityErr string `json:"-"` // why the quantity was refused
 }
 
 // Ref is how the line names its product.
@@ -143,7 +143,7 @@ func ParseCartArg(s string) (CartLine, error) {
 	l := CartLine{SKU: strings.TrimSpace(sku)}
 	n, err := ParseCartQuantity(qty)
 	if err != nil {
-		l.QuantityErr = qty
+		l.QuantityErr = err.Error()
 	}
 	l.Quantity = n
 	return l, nil

@@ -26,8 +26,9 @@ func (e *QuantityError) Is(target error) bool { return target == ErrInvalid }
 
 // ParseQuantity reads a whole number the way spreadsheets and people write it:
 // optional sign, digits, surrounding spaces, and a fraction of zeros only
-// ("7.0"). Thousands separators, decimal commas, exponents, real fractions and
-// empty strings are refused: guessing at "1,200" loses stock either way.
+// ("7.0", "7.00"). Thousands separators (including "1.000"), decimal commas,
+// exponents, real fractions and empty strings are refused: guessing at
+// "1,200" or "1.000" loses stock either way.
 func ParseQuantity(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	fail := func(reason string) (int64, error) { return 0, &QuantityError{Value: s, Reason: reason} }
@@ -65,6 +66,11 @@ func ParseQuantity(s string) (int64, error) {
 	if hasDot {
 		if frac == "" {
 			return fail("not a whole number")
+		}
+		if len(frac) == 3 && strings.Trim(frac, "0") == "" {
+			// "1.000" is one thousand in much of Europe, and 1.000 to a
+			// spreadsheet: guessing loses stock either way.
+			return fail("looks like a thousands separator (1.000 is 1000 in some countries, 1 in others): write the number without separators")
 		}
 		for i := 0; i < len(frac); i++ {
 			switch c := frac[i]; {
@@ -208,6 +214,13 @@ func ValidateTitle(t string) error {
 	}
 	if n > 255 {
 		return Invalidf("title is %d characters long; at most 255 are allowed", n)
+	}
+	for _, r := range t {
+		if unicode.IsControl(r) {
+			// Tabs, newlines and escape sequences would break tables, TSV
+			// pipelines and terminals downstream.
+			return Invalidf("title %q contains a control character (tab, newline, escape…)", t)
+		}
 	}
 	return nil
 }

@@ -62,7 +62,8 @@ func wellFormed(s string) bool {
 	if intPart == "" || strings.Trim(intPart, "0123456789") != "" {
 		return false
 	}
-	return !hasDot || frac != "" && strings.Trim(frac, "0") == ""
+	// Exactly three zeros ("1.000") read as a thousands separator: refused.
+	return !hasDot || frac != "" && strings.Trim(frac, "0") == "" && len(frac) != 3
 }
 
 // fitsMax: the integer part of a well-formed quantity is within MaxQuantity.
