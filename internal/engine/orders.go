@@ -537,20 +537,7 @@ func (e *Engine) ListOrders(ctx context.Context, status string, limit, offset in
 // order_cancelled). Cancelling a cancelled order changes nothing; a
 // fulfilled order cannot be cancelled.
 func (e *Engine) CancelOrder(ctx context.Context, ref string) (inventory.Order, bool, error) {
-	var o inventory.Order
-	changed := false
-	err := e.writeTx(ctx, func(tx *sql.Tx) error {
-		cur, err := e.order(ctx, tx, ref)
-		if err != nil {
-			return err
-		}
-		switch cur.Status {
-		case "cancelled":
-			o = cur
-			return nil
-		case "fulfilled":
-			return inventory.Conflictf("order %s is fulfilled; it cannot be cancelled", cur.OrderNumber)
-		}
+	return e.transitionOrder(ctx, ref, "cancelled", "fulfilled", "order.cancelled", func(tx *sql.Tx, cur inventory.Order) error {
 		if err := resetMoves(ctx, tx); err != nil {
 			return err
 		}
@@ -562,24 +549,20 @@ func (e *Engine) CancelOrder(ctx context.Context, ref string) (inventory.Order, 
 		if _, err := e.resolveMoves(ctx, tx); err != nil { // a deleted product's line is 'unknown' and skipped
 			return err
 		}
-		if err := e.writeMoves(ctx, tx, "order_cancelled", "cli", cur.ID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'cancelled', updated_at = ? WHERE id = ?`, e.nowMS(), cur.ID); err != nil {
-			return err
-		}
-		changed = true
-		if o, err = e.order(ctx, tx, cur.ID); err != nil {
-			return err
-		}
-		return e.emitJSON(ctx, tx, "order.cancelled", o.ID, o)
+		return e.writeMoves(ctx, tx, "order_cancelled", "cli", cur.ID)
 	})
-	return o, changed, err
 }
 
 // FulfillOrder marks an order fulfilled. Fulfilling twice changes nothing;
 // a cancelled order cannot be fulfilled.
 func (e *Engine) FulfillOrder(ctx context.Context, ref string) (inventory.Order, bool, error) {
+	return e.transitionOrder(ctx, ref, "fulfilled", "cancelled", "order.updated", nil)
+}
+
+// transitionOrder moves a paid order to status to, once: asking again
+// changes nothing (false), and an order in status blocked is a conflict.
+// work, if any, runs first in the same transaction; then the order event.
+func (e *Engine) transitionOrder(ctx context.Context, ref, to, blocked, event string, work func(*sql.Tx, inventory.Order) error) (inventory.Order, bool, error) {
 	var o inventory.Order
 	changed := false
 	err := e.writeTx(ctx, func(tx *sql.Tx) error {
@@ -588,20 +571,25 @@ func (e *Engine) FulfillOrder(ctx context.Context, ref string) (inventory.Order,
 			return err
 		}
 		switch cur.Status {
-		case "fulfilled":
+		case to:
 			o = cur
 			return nil
-		case "cancelled":
-			return inventory.Conflictf("order %s is cancelled; it cannot be fulfilled", cur.OrderNumber)
+		case blocked:
+			return inventory.Conflictf("order %s is %s; it cannot be %s", cur.OrderNumber, blocked, to)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE orders SET status = 'fulfilled', updated_at = ? WHERE id = ?`, e.nowMS(), cur.ID); err != nil {
+		if work != nil {
+			if err := work(tx, cur); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE orders SET status = ?, updated_at = ? WHERE id = ?`, to, e.nowMS(), cur.ID); err != nil {
 			return err
 		}
 		changed = true
 		if o, err = e.order(ctx, tx, cur.ID); err != nil {
 			return err
 		}
-		return e.emitJSON(ctx, tx, "order.updated", o.ID, o)
+		return e.emitJSON(ctx, tx, event, o.ID, o)
 	})
 	return o, changed, err
 }
