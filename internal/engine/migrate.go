@@ -42,15 +42,6 @@ func migrations() ([]migration, error) {
 	return out, nil
 }
 
-// SchemaVersion is the newest migration this build knows.
-func SchemaVersion() int {
-	ms, _ := migrations()
-	if len(ms) == 0 {
-		return 0
-	}
-	return ms[len(ms)-1].version
-}
-
 // migrate brings the schema up to date. It is safe when several processes
 // open a new database at once: the version is re-read under the write lock.
 func migrate(ctx context.Context, db *sql.DB) error {

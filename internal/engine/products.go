@@ -102,16 +102,6 @@ func (e *Engine) find(ctx context.Context, q querier, ref string) (row, error) {
 	return r, err
 }
 
-// findSKU resolves a SKU only.
-func (e *Engine) findSKU(ctx context.Context, q querier, sku string) (row, error) {
-	r, err := scanProduct(q.QueryRowContext(ctx, `SELECT `+productCols+` FROM products p
-		WHERE p.store_id = ? AND p.deleted_at IS NULL AND p.sku_key = ?`, e.store, inventory.SKUKey(sku)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return row{}, inventory.NotFoundf("no product with SKU %q in store %q", sku, e.store)
-	}
-	return r, err
-}
-
 // GetProduct returns one product by id or SKU.
 func (e *Engine) GetProduct(ctx context.Context, ref string) (inventory.Product, error) {
 	var r row
@@ -265,20 +255,15 @@ func emptyToNil(p *string) any {
 func (e *Engine) CreateProduct(ctx context.Context, f inventory.ProductFields) (inventory.Product, error) {
 	var out row
 	err := e.writeTx(ctx, func(tx *sql.Tx) error {
-		r, err := e.createTx(ctx, tx, f, "cli")
+		r, err := e.create(ctx, tx, f, "cli")
 		out = r
 		return err
 	})
 	return out.Product, err
 }
 
-func (e *Engine) createTx(ctx context.Context, q querier, f inventory.ProductFields, source string) (row, error) {
-	return e.create(ctx, q, f, source, true)
-}
-
-// create inserts a product. checkSKU is false when the caller has just
-// looked the SKU up itself (the catalogue import).
-func (e *Engine) create(ctx context.Context, q querier, f inventory.ProductFields, source string, checkSKU bool) (row, error) {
+// create inserts a product; its first stock goes through the ledger.
+func (e *Engine) create(ctx context.Context, q querier, f inventory.ProductFields, source string) (row, error) {
 	if f.Title == nil {
 		return row{}, inventory.Invalidf("title is required (--title)")
 	}
@@ -289,7 +274,7 @@ func (e *Engine) create(ctx context.Context, q querier, f inventory.ProductField
 	if f.Stock != nil && *f.Stock < 0 && !backorder {
 		return row{}, inventory.Invalidf("stock %d is below zero, which only a product that allows backorder may have (--allow-backorder)", *f.Stock)
 	}
-	if checkSKU && f.SKU != nil && *f.SKU != "" {
+	if f.SKU != nil && *f.SKU != "" {
 		if err := e.skuFree(ctx, q, *f.SKU, ""); err != nil {
 			return row{}, err
 		}
