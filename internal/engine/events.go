@@ -3,6 +3,9 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"strings"
+
+	"github.com/inv-cli/inv/internal/webhook"
 )
 
 // The transactional outbox. Every change that has observers writes its
@@ -13,21 +16,29 @@ import (
 
 // productJSON renders p as the API's product object, in SQL, so that
 // set-based changes write their events in one pass. A test keeps it equal to
-// what `inv product get -o json` prints.
-const productJSON = `json_object(
+// what `inv product get -o json` prints. RES is the units held by live
+// reservations (see productJSONReserved for batches).
+const productJSONTemplate = `json_object(
 	'id', p.id, 'storeId', p.store_id, 'title', p.title, 'slug', p.slug, 'status', p.status,
 	'price', p.price, 'compareAtPrice', p.compare_at_price, 'sku', p.sku, 'barcode', p.barcode,
 	'trackStock', json(CASE WHEN p.track_stock THEN 'true' ELSE 'false' END), 'stock', p.stock,
 	'lowStockThreshold', p.low_stock_threshold,
 	'allowBackorder', json(CASE WHEN p.allow_backorder THEN 'true' ELSE 'false' END),
 	'description', p.description, 'attributes', json(p.attributes),
-	'reserved', ` + reservedExpr + `, 'available', p.stock - ` + reservedExpr + `,
+	'reserved', RES, 'available', p.stock - RES,
 	'createdAt', strftime('%Y-%m-%dT%H:%M:%fZ', p.created_at / 1000.0, 'unixepoch'),
 	'updatedAt', strftime('%Y-%m-%dT%H:%M:%fZ', p.updated_at / 1000.0, 'unixepoch'))`
 
-// subscribed is true when endpoint w wants events of type ev.type.
-const subscribed = `EXISTS (SELECT 1 FROM json_each(w.events) j WHERE j.value = '*' OR j.value = ev.type
-	OR (substr(j.value, -2) = '.*' AND substr(ev.type, 1, length(j.value) - 1) = substr(j.value, 1, length(j.value) - 1)))`
+// productJSON counts reservations with a subquery: for one product.
+var productJSON = strings.ReplaceAll(productJSONTemplate, "RES", reservedExpr)
+
+// For a batch of products, the live reservations are counted once, joined
+// as rv (use liveReservedJoin), instead of twice per product.
+var productJSONBatch = strings.ReplaceAll(productJSONTemplate, "RES", "coalesce(rv.n, 0)")
+
+const liveReservedJoin = ` LEFT JOIN (SELECT ri.product_pk, sum(ri.quantity) AS n FROM reservation_items ri
+	JOIN reservations r ON r.pk = ri.reservation_pk
+	WHERE r.status = 'active' AND r.expires_at > ` + nowSQL + ` GROUP BY ri.product_pk) rv ON rv.product_pk = p.pk`
 
 // webhooksOn reports whether the store has an active endpoint.
 func (e *Engine) webhooksOn(ctx context.Context, q querier) (bool, error) {
@@ -50,11 +61,49 @@ func (e *Engine) emit(ctx context.Context, q querier, sel string, args ...any) e
 		SELECT 'evt_' || lower(hex(randomblob(12))), ?, type, subject, payload, ? FROM (`+sel+`)`, all...); err != nil {
 		return err
 	}
-	_, err := q.ExecContext(ctx, `INSERT INTO webhook_queue (webhook_pk, event_pk, subject, next_attempt_at)
-		SELECT w.pk, ev.pk, ev.subject, ev.created_at FROM webhook_events ev
-		JOIN webhooks w ON w.store_id = ev.store_id AND w.is_active = 1
-		WHERE ev.pk > ? AND `+subscribed+` ORDER BY ev.pk`, last)
-	return err
+	// Fan out: which types each endpoint wants is worked out here, once,
+	// rather than by matching patterns against every event in SQL.
+	rows, err := q.QueryContext(ctx, `SELECT pk, events FROM webhooks WHERE store_id = ? AND is_active = 1`, e.store)
+	if err != nil {
+		return err
+	}
+	type sub struct {
+		pk    int64
+		types string
+	}
+	var subs []sub
+	for rows.Next() {
+		var pk int64
+		var evs string
+		if err := rows.Scan(&pk, &evs); err != nil {
+			rows.Close()
+			return err
+		}
+		var patterns, types []string
+		_ = json.Unmarshal([]byte(evs), &patterns)
+		for _, t := range webhook.EventTypes {
+			for _, p := range patterns {
+				if webhook.Matches(p, t) {
+					types = append(types, t)
+					break
+				}
+			}
+		}
+		b, _ := json.Marshal(types)
+		subs = append(subs, sub{pk, string(b)})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, w := range subs {
+		if _, err := q.ExecContext(ctx, `INSERT INTO webhook_queue (webhook_pk, event_pk, subject, next_attempt_at)
+			SELECT ?, ev.pk, ev.subject, ev.created_at FROM webhook_events ev
+			WHERE ev.pk > ? AND ev.type IN (SELECT value FROM json_each(?)) ORDER BY ev.pk`, w.pk, last, w.types); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // emitProduct writes one product event about product pk, as it is now.
@@ -91,14 +140,15 @@ func (e *Engine) emitMoves(ctx context.Context, q querier) error {
 	if err != nil || !on {
 		return err
 	}
-	from := ` FROM temp.plan m JOIN temp.moves mv ON mv.seq = m.seq JOIN main.products p ON p.pk = m.product_pk WHERE m.status = 'apply'`
-	for _, ev := range []struct{ typ, cond string }{
-		{"coalesce(mv.event, 'product.updated')", ""},
-		{"'inventory.low_stock'", ` AND p.track_stock = 1 AND p.low_stock_threshold IS NOT NULL
-			AND m.before > p.low_stock_threshold AND m.after <= p.low_stock_threshold`},
-		{"'inventory.out_of_stock'", ` AND p.track_stock = 1 AND m.before > 0 AND m.after <= 0`},
+	// The alert conditions read only the plan (threshold and tracking were
+	// captured there), so the products are looked up for the few that cross.
+	for _, ev := range []struct{ typ, from, cond string }{
+		{"coalesce(mv.event, 'product.updated')", ` FROM temp.plan m JOIN temp.moves mv ON mv.seq = m.seq`, ""},
+		{"'inventory.low_stock'", ` FROM temp.plan m`, ` AND m.tracked = 1 AND m.thr IS NOT NULL AND m.before > m.thr AND m.after <= m.thr`},
+		{"'inventory.out_of_stock'", ` FROM temp.plan m`, ` AND m.tracked = 1 AND m.before > 0 AND m.after <= 0`},
 	} {
-		if err := e.emit(ctx, q, `SELECT `+ev.typ+` AS type, p.id AS subject, `+productJSON+` AS payload`+from+ev.cond+` ORDER BY m.seq`); err != nil {
+		if err := e.emit(ctx, q, `SELECT `+ev.typ+` AS type, p.id AS subject, `+productJSONBatch+` AS payload`+ev.from+
+			` JOIN main.products p ON p.pk = m.product_pk`+liveReservedJoin+` WHERE m.status = 'apply'`+ev.cond+` ORDER BY m.seq`); err != nil {
 			return err
 		}
 	}

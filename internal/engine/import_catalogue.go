@@ -391,8 +391,8 @@ func (e *Engine) catalogueWrite(ctx context.Context, tx *sql.Tx, o inventory.Imp
 		return translate(err)
 	} else if on {
 		if err := e.emit(ctx, tx, `SELECT CASE c.action WHEN 'create' THEN 'product.created' ELSE 'product.updated' END AS type,
-			p.id AS subject, `+productJSON+` AS payload
-			FROM temp.cat c JOIN main.products p ON p.store_id = ? AND p.sku_key = c.sku_key AND p.deleted_at IS NULL
+			p.id AS subject, `+productJSONBatch+` AS payload
+			FROM temp.cat c JOIN main.products p ON p.store_id = ? AND p.sku_key = c.sku_key AND p.deleted_at IS NULL`+liveReservedJoin+`
 			WHERE c.action IN ('create', 'update') AND c.rejected = 0
 			  AND NOT EXISTS (SELECT 1 FROM temp.plan pl WHERE pl.seq = c.seq AND pl.status = 'apply')
 			ORDER BY c.seq`, e.store); err != nil {

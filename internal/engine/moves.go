@@ -33,7 +33,9 @@ CREATE TEMP TABLE IF NOT EXISTS plan (
     sku        TEXT,
     before     INTEGER,
     after      INTEGER,
-    status     TEXT NOT NULL -- 'apply', 'same', 'short', 'unknown'
+    status     TEXT NOT NULL, -- 'apply', 'same', 'short', 'unknown'
+    thr        INTEGER,       -- the product's low-stock threshold and tracking,
+    tracked    INTEGER        -- for the alerts, without another products lookup
 );
 `
 
@@ -69,7 +71,7 @@ const below = `(` + raw + ` < 0 AND p.allow_backorder = 0)`
 // planCols computes, for a move m joined to its product p (NULL when there
 // is none), the plan row: the backorder rule, clamping and "unchanged".
 var planCols = strings.NewReplacer("RAW", raw, "BELOW", below).Replace(`
-    m.seq, p.pk, p.sku, p.stock,
+    m.seq, p.pk, p.sku, p.stock, p.low_stock_threshold, p.track_stock,
     CASE WHEN p.pk IS NULL THEN NULL WHEN BELOW AND m.clamp = 1 THEN 0 ELSE RAW END,
     CASE WHEN p.pk IS NULL THEN 'unknown'
          WHEN BELOW AND m.clamp = 0 THEN 'short'
@@ -91,10 +93,10 @@ func (e *Engine) resolveMoves(ctx context.Context, q querier) (moveCounts, error
 		args []any
 	}{
 		{`DELETE FROM temp.plan`, nil},
-		{`INSERT INTO temp.plan (seq, product_pk, sku, before, after, status) SELECT` + planCols + `
+		{`INSERT INTO temp.plan (seq, product_pk, sku, before, thr, tracked, after, status) SELECT` + planCols + `
 		  FROM temp.moves m LEFT JOIN main.products p ON p.pk = m.product_pk AND p.deleted_at IS NULL
 		  WHERE m.product_pk IS NOT NULL`, nil},
-		{`INSERT INTO temp.plan (seq, product_pk, sku, before, after, status) SELECT` + planCols + `
+		{`INSERT INTO temp.plan (seq, product_pk, sku, before, thr, tracked, after, status) SELECT` + planCols + `
 		  FROM temp.moves m LEFT JOIN main.products p ON p.store_id = ? AND p.sku_key = m.sku_key AND p.deleted_at IS NULL
 		  WHERE m.product_pk IS NULL ORDER BY m.seq`, []any{e.store}},
 	}
