@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/inv-cli/inv/internal/backend"
 	"github.com/inv-cli/inv/internal/inventory"
 	"github.com/inv-cli/inv/internal/output"
 )
@@ -103,10 +104,7 @@ order id) returns the existing order and deducts nothing, even when two arrive a
 			return out.Print(o, orderItemsTable(o))
 		}),
 	}
-	transition := func(use, short, done, again string, fn func(ctx context.Context, be interface {
-		CancelOrder(context.Context, string) (inventory.Order, bool, error)
-		FulfillOrder(context.Context, string) (inventory.Order, bool, error)
-	}, ref string) (inventory.Order, bool, error)) *cobra.Command {
+	transition := func(use, short, done string, fn func(context.Context, backend.Backend, string) (inventory.Order, bool, error)) *cobra.Command {
 		return &cobra.Command{
 			Use:   use + " REF",
 			Short: short,
@@ -123,24 +121,18 @@ order id) returns the existing order and deducts nothing, even when two arrive a
 				if changed {
 					out.Messagef("order %s %s", o.OrderNumber, done)
 				} else {
-					out.Messagef("order %s was already %s; nothing changed", o.OrderNumber, again)
+					out.Messagef("order %s was already %s; nothing changed", o.OrderNumber, o.Status)
 				}
 				return out.Print(o, orderTable([]inventory.Order{o}))
 			}),
 		}
 	}
-	cancel := transition("cancel", "Cancel an order and restore its tracked lines' stock (once)", "cancelled; stock restored", "cancelled",
-		func(ctx context.Context, be interface {
-			CancelOrder(context.Context, string) (inventory.Order, bool, error)
-			FulfillOrder(context.Context, string) (inventory.Order, bool, error)
-		}, ref string) (inventory.Order, bool, error) {
+	cancel := transition("cancel", "Cancel an order and restore its tracked lines' stock (once)", "cancelled; stock restored",
+		func(ctx context.Context, be backend.Backend, ref string) (inventory.Order, bool, error) {
 			return be.CancelOrder(ctx, ref)
 		})
-	fulfill := transition("fulfill", "Mark an order fulfilled (shipped)", "fulfilled", "fulfilled",
-		func(ctx context.Context, be interface {
-			CancelOrder(context.Context, string) (inventory.Order, bool, error)
-			FulfillOrder(context.Context, string) (inventory.Order, bool, error)
-		}, ref string) (inventory.Order, bool, error) {
+	fulfill := transition("fulfill", "Mark an order fulfilled (shipped)", "fulfilled",
+		func(ctx context.Context, be backend.Backend, ref string) (inventory.Order, bool, error) {
 			return be.FulfillOrder(ctx, ref)
 		})
 	c.AddCommand(mutates(create), get, list, mutates(cancel), mutates(fulfill))
