@@ -494,6 +494,17 @@ func (e *Engine) updateTx(ctx context.Context, tx querier, r row, f inventory.Pr
 			if err := e.emitProduct(ctx, tx, "product.updated", r.pk); err != nil {
 				return row{}, err
 			}
+			// A raised threshold (or tracking turned on) can make the product
+			// low without its stock moving: that is a crossing too.
+			now, err := e.find(ctx, tx, r.ID)
+			if err != nil {
+				return row{}, err
+			}
+			if !r.IsLow() && now.IsLow() {
+				if err := e.emitProduct(ctx, tx, "inventory.low_stock", r.pk); err != nil {
+					return row{}, err
+				}
+			}
 		}
 	}
 	if f.Stock != nil && *f.Stock != r.Stock {
