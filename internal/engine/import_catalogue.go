@@ -226,7 +226,7 @@ func catalogueDuplicates(ctx context.Context, tx *sql.Tx, cand map[string]struct
 		}
 	}
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO temp.dups SELECT c.sku_key, min(c.seq), max(c.seq), min(c.row), count(*), 0, substr(group_concat(c.row, ', '), 1, 60)
+		INSERT INTO temp.dups SELECT c.sku_key, min(c.seq), max(c.seq), min(c.row), count(*), 0, substr(group_concat(c.row, ', ' ORDER BY c.row), 1, 60), 0
 		FROM temp.cat c JOIN temp.cand USING (sku_key) GROUP BY c.sku_key HAVING count(*) > 1;
 		INSERT INTO temp.problems (row, col, value, reason)
 		SELECT c.row, 'sku', c.sku, 'the same SKU is on ' || d.n || ' rows (' || d.rows || CASE WHEN d.n > 8 THEN ', …' ELSE '' END || '); a product is described on one row'

@@ -19,7 +19,9 @@ CREATE TEMP TABLE IF NOT EXISTS problems (
     value  TEXT    NOT NULL,
     reason TEXT    NOT NULL
 );
-DELETE FROM temp.problems;`
+-- Rows refused for their quantity still name a SKU: a duplicate of it is a problem too.
+CREATE TEMP TABLE IF NOT EXISTS badrows (row INTEGER NOT NULL, sku_in TEXT NOT NULL, sku_key TEXT NOT NULL);
+DELETE FROM temp.problems; DELETE FROM temp.badrows;`
 
 // stager inserts rows into a temp table in multi-row statements (up to 999
 // values each): fewer statements is most of the speed of staging a million rows.
@@ -232,9 +234,25 @@ func (e *Engine) stage(ctx context.Context, conn *sql.Conn, src inventory.StockR
 		return err
 	}
 	defer problem.Close()
+	badRow, err := tx.PrepareContext(ctx, `INSERT INTO temp.badrows (row, sku_in, sku_key) VALUES (?,?,?)`)
+	if err != nil {
+		return err
+	}
+	defer badRow.Close()
 	isSet := o.Mode == inventory.ModeSet
 	blankOK := src.BlankMeansNoChange()
 	dups := newDupFilter()
+	// refuseQty records a row whose quantity is refused; its SKU still takes
+	// part in the duplicate check, so one run lists every problem.
+	refuseQty := func(rec inventory.StockRecord, reason string) error {
+		if _, err := problem.ExecContext(ctx, rec.Row, src.QtyColumn(), rec.Qty, reason); err != nil {
+			return err
+		}
+		key := inventory.SKUKey(rec.SKU)
+		dups.add(key)
+		_, err := badRow.ExecContext(ctx, rec.Row, rec.SKU, key)
+		return err
+	}
 	for n := 0; ; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
 			return ctx.Err()
@@ -264,8 +282,7 @@ func (e *Engine) stage(ctx context.Context, conn *sql.Conn, src inventory.StockR
 		if isSet && strings.HasPrefix(strings.TrimSpace(rec.Qty), "+") {
 			// "+5" in a file of stock levels is most likely a delta file
 			// imported in the wrong mode: setting stock to 5 would be wrong.
-			if _, err := problem.ExecContext(ctx, rec.Row, src.QtyColumn(), rec.Qty,
-				"a + sign in a set-mode file looks like a delta: import the file with --mode adjust, or drop the sign"); err != nil {
+			if err := refuseQty(rec, "a + sign in a set-mode file looks like a delta: import the file with --mode adjust, or drop the sign"); err != nil {
 				return err
 			}
 			continue
@@ -277,7 +294,7 @@ func (e *Engine) stage(ctx context.Context, conn *sql.Conn, src inventory.StockR
 			if errors.As(err, &qe) {
 				reason = qe.Reason
 			}
-			if _, err := problem.ExecContext(ctx, rec.Row, src.QtyColumn(), rec.Qty, reason); err != nil {
+			if err := refuseQty(rec, reason); err != nil {
 				return err
 			}
 			continue
@@ -302,7 +319,7 @@ const dupDDL = `
 CREATE TEMP TABLE IF NOT EXISTS cand (sku_key TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS dups (
     sku_key TEXT PRIMARY KEY, first_seq INTEGER, last_seq INTEGER, first_row INTEGER,
-    n INTEGER, total INTEGER, rows TEXT
+    n INTEGER, total INTEGER, rows TEXT, bad INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 DELETE FROM temp.cand; DELETE FROM temp.dups;`
 
@@ -326,23 +343,35 @@ func (e *Engine) duplicates(ctx context.Context, tx *sql.Tx, skuCol string, o in
 			return err
 		}
 	}
+	// Every row naming the SKU: staged ones, and those refused for their quantity.
+	const rows = `(SELECT sku_key, seq, row, value, sku_in, 0 AS bad FROM temp.moves
+		UNION ALL SELECT sku_key, NULL, row, 0, sku_in, 1 FROM temp.badrows)`
 	if _, err := tx.ExecContext(ctx, `INSERT INTO temp.dups
-		SELECT m.sku_key, min(m.seq), max(m.seq), min(m.row), count(*), sum(m.value), substr(group_concat(m.row, ', '), 1, 60)
-		FROM temp.moves m JOIN temp.cand c ON c.sku_key = m.sku_key
+		SELECT m.sku_key, min(m.seq), max(m.seq), min(m.row), count(*), sum(m.value), substr(group_concat(m.row, ', ' ORDER BY m.row), 1, 60), sum(m.bad)
+		FROM `+rows+` m JOIN temp.cand c ON c.sku_key = m.sku_key
 		GROUP BY m.sku_key HAVING count(*) > 1`); err != nil {
 		return err
 	}
+	// A SKU on several rows is a problem of each row, unless --on-duplicate
+	// combines them; rows cannot be combined when one has a refused quantity.
+	combine := o.OnDuplicate != inventory.OnDuplicateError
+	for _, s := range []string{
+		`INSERT INTO temp.problems (row, col, value, reason)
+		 SELECT m.row, '` + strings.ReplaceAll(skuCol, "'", "''") + `', m.sku_in,
+		        'the same SKU is on ' || d.n || ' rows (' || d.rows || CASE WHEN d.n > 8 THEN ', …' ELSE '' END ||
+		        CASE WHEN ?1 THEN '); one has a quantity that was refused, so they cannot be combined'
+		             ELSE '); use --on-duplicate sum or last to combine them' END
+		 FROM ` + rows + ` m JOIN temp.dups d ON d.sku_key = m.sku_key WHERE NOT ?1 OR d.bad > 0`,
+		`DELETE FROM temp.moves WHERE sku_key IN (SELECT sku_key FROM temp.dups WHERE NOT ?1 OR bad > 0)`,
+		`DELETE FROM temp.dups WHERE NOT ?1 OR bad > 0`,
+	} {
+		if _, err := tx.ExecContext(ctx, s, combine); err != nil {
+			return err
+		}
+	}
+	// What is left in temp.dups is combined as --on-duplicate says.
 	var stmts []string
 	switch o.OnDuplicate {
-	case inventory.OnDuplicateError:
-		stmts = []string{
-			`INSERT INTO temp.problems (row, col, value, reason)
-			 SELECT m.row, '` + strings.ReplaceAll(skuCol, "'", "''") + `', m.sku_in,
-			        'the same SKU is on ' || d.n || ' rows (' || d.rows || CASE WHEN d.n > 8 THEN ', …' ELSE '' END ||
-			        '); use --on-duplicate sum or last to combine them'
-			 FROM temp.moves m JOIN temp.dups d ON d.sku_key = m.sku_key`,
-			`DELETE FROM temp.moves WHERE sku_key IN (SELECT sku_key FROM temp.dups)`,
-		}
 	case inventory.OnDuplicateSum:
 		stmts = []string{
 			`UPDATE temp.moves SET value = d.total FROM temp.dups d WHERE moves.seq = d.first_seq`,

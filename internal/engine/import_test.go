@@ -144,3 +144,43 @@ func TestImportAdjustOnceAndBelowZero(t *testing.T) {
 		t.Fatalf("dry run: %v %+v %+v", err, rep, c.changes)
 	}
 }
+
+// A SKU repeated on a row whose quantity is refused is still a duplicate:
+// the merchant learns of both problems in one run, not one after the other.
+func TestImportDuplicateOfARefusedRow(t *testing.T) {
+	ctx := context.Background()
+	e := openTest(t)
+	seed(t, e, "A", "B")
+	var c collected
+	_, err := e.ImportStock(ctx, rowsOf("A=1,200", "a =4", "B=2"), inventory.ImportOptions{Name: "w.csv"}, c.sink())
+	if !errors.Is(err, inventory.ErrInvalid) {
+		t.Fatalf("want invalid, got %v", err)
+	}
+	var got []string
+	for _, p := range c.problems {
+		got = append(got, p.String())
+	}
+	want := []string{
+		`row 2, column "qty", value "1,200": not a whole number`,
+		`row 2, column "sku", value "A": the same SKU is on 2 rows (2, 3)`,
+		`row 3, column "sku", value "a ": the same SKU is on 2 rows (2, 3)`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("problems:\n%s", strings.Join(got, "\n"))
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i], w) {
+			t.Errorf("problem %d = %q, want prefix %q", i, got[i], w)
+		}
+	}
+	// --on-duplicate sum cannot add a refused quantity: the SKU's rows are
+	// refused, the other rows are applied with --partial.
+	c = collected{}
+	rep, err := e.ImportStock(ctx, rowsOf("A=1,200", "a =4", "B=2"), inventory.ImportOptions{Name: "w.csv", OnDuplicate: "sum", Partial: true}, c.sink())
+	if !errors.Is(err, inventory.ErrPartial) || rep.Changed != 1 || stockOf(t, e, "A") != 10 || stockOf(t, e, "B") != 2 {
+		t.Fatalf("sum with a refused row: %v %+v %v", err, rep, c.problems)
+	}
+	if !strings.Contains(c.problems[len(c.problems)-1].Reason, "cannot be combined") {
+		t.Errorf("problems %v do not say why the rows were not combined", c.problems)
+	}
+}
