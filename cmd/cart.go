@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/inv-cli/inv/internal/backend"
 	"github.com/inv-cli/inv/internal/csvio"
 	"github.com/inv-cli/inv/internal/inventory"
 	"github.com/inv-cli/inv/internal/output"
@@ -57,6 +58,17 @@ func readCartArgs(f *Factory, args []string) ([]inventory.CartLine, error) {
 	return lines, nil
 }
 
+// openCart reads a command's cart and opens the backend: what cart validate,
+// cart reserve and order create all start with.
+func openCart(ctx context.Context, f *Factory, cmd *cobra.Command, args []string) ([]inventory.CartLine, backend.Backend, *output.Printer, error) {
+	lines, err := readCartArgs(f, args)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	be, out, err := open(ctx, f, cmd)
+	return lines, be, out, err
+}
+
 func cartTable(r inventory.CartReport) output.Table {
 	t := output.Table{
 		Header: []string{"sku", "title", "requested", "available", "ok", "reason"},
@@ -97,11 +109,7 @@ backorder pass and say so.`,
   $ inv cart validate MUG-BLU=3 SNK-LE-001=1
   $ inv cart validate cart.json && inv order create cart.json --id "$ORDER_ID"`,
 		RunE: runE(f, func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			lines, err := readCartArgs(f, args)
-			if err != nil {
-				return err
-			}
-			be, out, err := open(ctx, f, cmd)
+			lines, be, out, err := openCart(ctx, f, cmd, args)
 			if err != nil {
 				return err
 			}
@@ -129,11 +137,7 @@ that), is released, or is used by 'inv order create --reservation ID'.`,
 		Example: `  $ inv cart reserve cart.json --ttl 15m
   $ inv order create cart.json --reservation res_… --id web-1042`,
 		RunE: runE(f, func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			lines, err := readCartArgs(f, args)
-			if err != nil {
-				return err
-			}
-			be, out, err := open(ctx, f, cmd)
+			lines, be, out, err := openCart(ctx, f, cmd, args)
 			if err != nil {
 				return err
 			}

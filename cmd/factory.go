@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/user"
@@ -115,7 +116,7 @@ func (f *Factory) Backend(ctx context.Context, cmd *cobra.Command) (backend.Back
 }
 
 func (f *Factory) debugf(format string, args ...any) {
-	io.WriteString(f.Err, "inv: debug: "+sprintf(format, args...)+"\n")
+	fmt.Fprintf(f.Err, "inv: debug: "+format+"\n", args...)
 }
 
 // Close releases what the factory opened.

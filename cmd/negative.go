@@ -8,8 +8,6 @@ import (
 	"github.com/spf13/pflag"
 )
 
-type pflagFlag = pflag.Flag
-
 // signedNumber is a positional that pflag would take for a flag cluster: -5.
 var signedNumber = regexp.MustCompile(`^-[0-9][0-9.]*$`)
 
@@ -23,6 +21,10 @@ func allowNegativeArgs(cmd *cobra.Command) {
 	args := cmd.Args
 	cmd.Args = cobra.ArbitraryArgs
 	cmd.RunE = func(c *cobra.Command, raw []string) error {
+		// Every flag the command knows, its own and inherited, looked up once.
+		c.InitDefaultHelpFlag()
+		known := c.Flags()
+		known.AddFlagSet(c.InheritedFlags())
 		var pos, rest []string
 		for i := 0; i < len(raw); i++ {
 			a := raw[i]
@@ -39,7 +41,7 @@ func allowNegativeArgs(cmd *cobra.Command) {
 					continue
 				}
 				// A flag that takes a value takes the next token, even "-5".
-				if fl := lookupFlag(c, a); fl != nil && fl.Value.Type() != "bool" && i+1 < len(raw) {
+				if fl := lookupFlag(known, a); fl != nil && fl.Value.Type() != "bool" && i+1 < len(raw) {
 					i++
 					rest = append(rest, raw[i])
 				}
@@ -64,10 +66,7 @@ func allowNegativeArgs(cmd *cobra.Command) {
 	}
 }
 
-func lookupFlag(c *cobra.Command, tok string) *pflagFlag {
-	c.InitDefaultHelpFlag()
-	fs := c.Flags()
-	fs.AddFlagSet(c.InheritedFlags())
+func lookupFlag(fs *pflag.FlagSet, tok string) *pflag.Flag {
 	if strings.HasPrefix(tok, "--") {
 		return fs.Lookup(strings.TrimPrefix(tok, "--"))
 	}

@@ -43,11 +43,7 @@ order id) returns the existing order and deducts nothing, even when two arrive a
 		Example: `  $ inv order create cart.json --id web-1042
   $ inv order create MUG-BLU=2 --id pos-77`,
 		RunE: runE(f, func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			lines, err := readCartArgs(f, args)
-			if err != nil {
-				return err
-			}
-			be, out, err := open(ctx, f, cmd)
+			lines, be, out, err := openCart(ctx, f, cmd, args)
 			if err != nil {
 				return err
 			}

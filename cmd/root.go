@@ -20,8 +20,6 @@ import (
 // Version is set at build time with -ldflags "-X github.com/inv-cli/inv/cmd.Version=…".
 var Version = "dev"
 
-func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
-
 // Main runs inv with args (without the program name) and returns the exit code.
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -93,13 +93,16 @@ func readCartJSON(b []byte) ([]inventory.CartLine, error) {
 	return lines, nil
 }
 
+// A cart's product column: the stock files' SKU names, or a product id.
+var cartSKUAliases = append(stockSKUAliases[:len(stockSKUAliases):len(stockSKUAliases)], aliases("product id")...)
+
 func readCartCSV(b []byte) ([]inventory.CartLine, error) {
 	src, err := openSource(bufio.NewReader(bytes.NewReader(b)), 0)
 	if err != nil {
 		return nil, err
 	}
 	norm := normalizeAll(src.header)
-	skuIdx := findAlias(norm, aliases("sku", "variant sku", "item sku", "product sku", "product id", "productid"))
+	skuIdx := findAlias(norm, cartSKUAliases)
 	qtyIdx := findAlias(norm, aliases("quantity", "qty", "count"))
 	if skuIdx < 0 || qtyIdx < 0 {
 		return nil, inventory.Invalidf("a cart CSV needs a sku and a quantity column; its columns are %s", quoteList(src.header))

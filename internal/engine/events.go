@@ -40,45 +40,30 @@ const liveReservedJoin = ` LEFT JOIN (SELECT ri.product_pk, sum(ri.quantity) AS 
 	JOIN reservations r ON r.pk = ri.reservation_pk
 	WHERE r.status = 'active' AND r.expires_at > ` + nowSQL + ` GROUP BY ri.product_pk) rv ON rv.product_pk = p.pk`
 
-// webhooksOn reports whether the store has an active endpoint.
-func (e *Engine) webhooksOn(ctx context.Context, q querier) (bool, error) {
-	var on bool
-	err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM webhooks WHERE store_id = ? AND is_active = 1)`, e.store).Scan(&on)
-	return on, err
+// subscriber is an active endpoint and the event types it wants (a JSON
+// array, for the fan-out's json_each).
+type subscriber struct {
+	pk    int64
+	types string
 }
 
-// emit writes an event for each row of sel, a SELECT of (type, subject,
-// payload) in the order the events happened, and queues it for every
-// endpoint that subscribes to its type.
-func (e *Engine) emit(ctx context.Context, q querier, sel string, args ...any) error {
-	var last int64
-	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(pk), 0) FROM webhook_events`).Scan(&last); err != nil {
-		return err
-	}
-	now := e.nowMS()
-	all := append([]any{e.store, now}, args...)
-	if _, err := q.ExecContext(ctx, `INSERT INTO webhook_events (id, store_id, type, subject, payload, created_at)
-		SELECT 'evt_' || lower(hex(randomblob(12))), ?, type, subject, payload, ? FROM (`+sel+`)`, all...); err != nil {
-		return err
-	}
-	// Fan out: which types each endpoint wants is worked out here, once,
-	// rather than by matching patterns against every event in SQL.
+// subscribers loads the store's active endpoints once per change. None
+// means no events are written at all.
+func (e *Engine) subscribers(ctx context.Context, q querier) ([]subscriber, error) {
 	rows, err := q.QueryContext(ctx, `SELECT pk, events FROM webhooks WHERE store_id = ? AND is_active = 1`, e.store)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	type sub struct {
-		pk    int64
-		types string
-	}
-	var subs []sub
+	defer rows.Close()
+	var subs []subscriber
 	for rows.Next() {
 		var pk int64
 		var evs string
 		if err := rows.Scan(&pk, &evs); err != nil {
-			rows.Close()
-			return err
+			return nil, err
 		}
+		// Which types an endpoint wants is worked out here, once, rather
+		// than by matching patterns against every event in SQL.
 		var patterns, types []string
 		_ = json.Unmarshal([]byte(evs), &patterns)
 		for _, t := range webhook.EventTypes {
@@ -90,10 +75,22 @@ func (e *Engine) emit(ctx context.Context, q querier, sel string, args ...any) e
 			}
 		}
 		b, _ := json.Marshal(types)
-		subs = append(subs, sub{pk, string(b)})
+		subs = append(subs, subscriber{pk, string(b)})
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	return subs, rows.Err()
+}
+
+// emit writes an event for each row of sel, a SELECT of (type, subject,
+// payload) in the order the events happened, and queues it for every
+// subscriber that wants its type.
+func (e *Engine) emit(ctx context.Context, q querier, subs []subscriber, sel string, args ...any) error {
+	var last int64
+	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(pk), 0) FROM webhook_events`).Scan(&last); err != nil {
+		return err
+	}
+	all := append([]any{e.store, e.nowMS()}, args...)
+	if _, err := q.ExecContext(ctx, `INSERT INTO webhook_events (id, store_id, type, subject, payload, created_at)
+		SELECT 'evt_' || lower(hex(randomblob(12))), ?, type, subject, payload, ? FROM (`+sel+`)`, all...); err != nil {
 		return err
 	}
 	for _, w := range subs {
@@ -108,24 +105,24 @@ func (e *Engine) emit(ctx context.Context, q querier, sel string, args ...any) e
 
 // emitProduct writes one product event about product pk, as it is now.
 func (e *Engine) emitProduct(ctx context.Context, q querier, typ string, pk int64) error {
-	on, err := e.webhooksOn(ctx, q)
-	if err != nil || !on {
+	subs, err := e.subscribers(ctx, q)
+	if err != nil || len(subs) == 0 {
 		return err
 	}
-	return e.emit(ctx, q, `SELECT ? AS type, p.id AS subject, `+productJSON+` AS payload FROM products p WHERE p.pk = ?`, typ, pk)
+	return e.emit(ctx, q, subs, `SELECT ? AS type, p.id AS subject, `+productJSON+` AS payload FROM products p WHERE p.pk = ?`, typ, pk)
 }
 
 // emitJSON writes one event whose payload was rendered in Go (orders).
 func (e *Engine) emitJSON(ctx context.Context, q querier, typ, subject string, v any) error {
-	on, err := e.webhooksOn(ctx, q)
-	if err != nil || !on {
+	subs, err := e.subscribers(ctx, q)
+	if err != nil || len(subs) == 0 {
 		return err
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return e.emit(ctx, q, `SELECT ? AS type, ? AS subject, ? AS payload`, typ, subject, string(b))
+	return e.emit(ctx, q, subs, `SELECT ? AS type, ? AS subject, ? AS payload`, typ, subject, string(b))
 }
 
 // emitMoves writes the events of the moves writeMoves just applied: a
@@ -136,8 +133,8 @@ func (e *Engine) emitJSON(ctx context.Context, q querier, typ, subject string, v
 // inventory.out_of_stock when it crosses to zero or below. Untracked
 // products and a null threshold never alert.
 func (e *Engine) emitMoves(ctx context.Context, q querier) error {
-	on, err := e.webhooksOn(ctx, q)
-	if err != nil || !on {
+	subs, err := e.subscribers(ctx, q)
+	if err != nil || len(subs) == 0 {
 		return err
 	}
 	// The alert conditions read only the plan (threshold and tracking were
@@ -147,7 +144,7 @@ func (e *Engine) emitMoves(ctx context.Context, q querier) error {
 		{"'inventory.low_stock'", ` FROM temp.plan m`, ` AND m.tracked = 1 AND m.thr IS NOT NULL AND m.before > m.thr AND m.after <= m.thr`},
 		{"'inventory.out_of_stock'", ` FROM temp.plan m`, ` AND m.tracked = 1 AND m.before > 0 AND m.after <= 0`},
 	} {
-		if err := e.emit(ctx, q, `SELECT `+ev.typ+` AS type, p.id AS subject, `+productJSONBatch+` AS payload`+ev.from+
+		if err := e.emit(ctx, q, subs, `SELECT `+ev.typ+` AS type, p.id AS subject, `+productJSONBatch+` AS payload`+ev.from+
 			` JOIN main.products p ON p.pk = m.product_pk`+liveReservedJoin+` WHERE m.status = 'apply'`+ev.cond+` ORDER BY m.seq`); err != nil {
 			return err
 		}

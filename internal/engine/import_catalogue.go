@@ -217,13 +217,8 @@ func catalogueDuplicates(ctx context.Context, tx *sql.Tx, cand map[string]struct
 	if len(cand) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, dupDDL); err != nil {
+	if err := loadCandidates(ctx, tx, cand); err != nil {
 		return err
-	}
-	for k := range cand {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO temp.cand (sku_key) VALUES (?)`, k); err != nil {
-			return err
-		}
 	}
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO temp.dups SELECT c.sku_key, min(c.seq), max(c.seq), min(c.row), count(*), 0, substr(group_concat(c.row, ', ' ORDER BY c.row), 1, 60), 0
@@ -387,10 +382,10 @@ func (e *Engine) catalogueWrite(ctx context.Context, tx *sql.Tx, o inventory.Imp
 	}
 	// Rows whose stock did not move still have their event: one per product,
 	// showing it after the whole row was applied.
-	if on, err := e.webhooksOn(ctx, tx); err != nil {
+	if subs, err := e.subscribers(ctx, tx); err != nil {
 		return translate(err)
-	} else if on {
-		if err := e.emit(ctx, tx, `SELECT CASE c.action WHEN 'create' THEN 'product.created' ELSE 'product.updated' END AS type,
+	} else if len(subs) > 0 {
+		if err := e.emit(ctx, tx, subs, `SELECT CASE c.action WHEN 'create' THEN 'product.created' ELSE 'product.updated' END AS type,
 			p.id AS subject, `+productJSONBatch+` AS payload
 			FROM temp.cat c JOIN main.products p ON p.store_id = ? AND p.sku_key = c.sku_key AND p.deleted_at IS NULL`+liveReservedJoin+`
 			WHERE c.action IN ('create', 'update') AND c.rejected = 0

@@ -323,13 +323,9 @@ CREATE TEMP TABLE IF NOT EXISTS dups (
 ) WITHOUT ROWID;
 DELETE FROM temp.cand; DELETE FROM temp.dups;`
 
-// duplicates applies --on-duplicate to SKUs that appear on several rows.
-// cand holds every key that may be duplicated (see dupFilter); only those
-// are checked.
-func (e *Engine) duplicates(ctx context.Context, tx *sql.Tx, skuCol string, o inventory.ImportOptions, cand map[string]struct{}) error {
-	if len(cand) == 0 {
-		return nil
-	}
+// loadCandidates (re)creates temp.cand and temp.dups and fills temp.cand
+// with the keys a dupFilter flagged, for an exact check of those only.
+func loadCandidates(ctx context.Context, tx *sql.Tx, cand map[string]struct{}) error {
 	if _, err := tx.ExecContext(ctx, dupDDL); err != nil {
 		return err
 	}
@@ -342,6 +338,19 @@ func (e *Engine) duplicates(ctx context.Context, tx *sql.Tx, skuCol string, o in
 		if _, err := ins.ExecContext(ctx, k); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// duplicates applies --on-duplicate to SKUs that appear on several rows.
+// cand holds every key that may be duplicated (see dupFilter); only those
+// are checked.
+func (e *Engine) duplicates(ctx context.Context, tx *sql.Tx, skuCol string, o inventory.ImportOptions, cand map[string]struct{}) error {
+	if len(cand) == 0 {
+		return nil
+	}
+	if err := loadCandidates(ctx, tx, cand); err != nil {
+		return err
 	}
 	// Every row naming the SKU: staged ones, and those refused for their quantity.
 	const rows = `(SELECT sku_key, seq, row, value, sku_in, 0 AS bad FROM temp.moves

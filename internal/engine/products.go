@@ -496,9 +496,12 @@ func (e *Engine) updateTx(ctx context.Context, tx querier, r row, f inventory.Pr
 			}
 			// A raised threshold (or tracking turned on) can make the product
 			// low without its stock moving: that is a crossing too.
-			now, err := e.find(ctx, tx, r.ID)
-			if err != nil {
-				return row{}, err
+			now := r.Product // stock is unchanged in this branch
+			if f.TrackStock != nil {
+				now.TrackStock = *f.TrackStock
+			}
+			if f.LowStockThreshold != nil {
+				now.LowStockThreshold = *f.LowStockThreshold
 			}
 			if !r.IsLow() && now.IsLow() {
 				if err := e.emitProduct(ctx, tx, "inventory.low_stock", r.pk); err != nil {
